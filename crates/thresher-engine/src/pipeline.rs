@@ -1,0 +1,351 @@
+//! The per-document pipeline: validate, segment, resolve the outlet, run the rules, merge
+//! their marks into removals, and build `clean_text`.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use rhai::{Dynamic, Map};
+
+use crate::diag::{Diagnostic, codes};
+use crate::document::{Document, Outcome, OutletMatch, OutletRef, Piece, Removal, Span};
+use crate::error::{Error, Result};
+use crate::page::{Mark, Page, PageCtx};
+use crate::ruleset::Ruleset;
+use crate::sandbox::DeadlineGuard;
+use crate::segment::Paragraphs;
+
+/// Per-request settings that are not part of the document.
+#[derive(Debug, Clone)]
+pub struct ProcessOptions {
+    /// Largest accepted text, in bytes.
+    pub max_document_bytes: usize,
+}
+
+impl Default for ProcessOptions {
+    fn default() -> Self {
+        Self { max_document_bytes: DEFAULT_MAX_DOCUMENT_BYTES }
+    }
+}
+
+/// 16 MiB: far above any article, low enough to keep memory bounded.
+pub const DEFAULT_MAX_DOCUMENT_BYTES: usize = 16 << 20;
+
+impl Ruleset {
+    /// Processes one document.
+    ///
+    /// Fails only when the document itself is unacceptable; a rule that fails is reported in
+    /// the outcome's diagnostics, its partial work undone, and the other rules still run.
+    pub fn process(&self, doc: &Document, opts: &ProcessOptions) -> Result<Outcome> {
+        if doc.text.len() > opts.max_document_bytes {
+            return Err(Error::DocumentTooLarge { size: doc.text.len(), limit: opts.max_document_bytes });
+        }
+        let paras = Paragraphs::split(&doc.text);
+        let mut diagnostics = Vec::new();
+        let host = url_host(&doc.url, &mut diagnostics);
+        let (outlet_idx, outlet) = self.resolve_outlet(doc, host.as_deref(), &mut diagnostics);
+
+        let page = Page::new(PageCtx {
+            text: doc.text.clone(),
+            paras: paras.spans.clone(),
+            url: doc.url.clone(),
+            host: host.unwrap_or_default(),
+            title: doc.title.clone(),
+            outlet: outlet.id.clone(),
+            metadata: doc.metadata.iter().map(|(k, v)| (k.as_str().into(), Dynamic::from(v.clone()))).collect::<Map>(),
+            patterns: self.patterns.clone(),
+        });
+        self.run_rules(outlet_idx, &page, &mut diagnostics);
+
+        let removals = merge(&doc.text, page.take_marks());
+        let (clean_text, clean_map) = clean(&doc.text, &paras, &removals);
+        Ok(Outcome {
+            document_id: doc.id.clone(),
+            outlet,
+            clean_text,
+            clean_map,
+            removals,
+            claims: Vec::new(),
+            ruleset_version: self.version.clone(),
+            diagnostics,
+        })
+    }
+
+    fn run_rules(&self, outlet: Option<usize>, page: &Page, diagnostics: &mut Vec<Diagnostic>) {
+        let _deadline = DeadlineGuard::set(Instant::now() + self.limits.time_budget);
+        let outlet_rules = outlet.and_then(|i| self.outlets.get(i)).map(|o| o.rules.as_slice()).unwrap_or_default();
+        let rules: Vec<_> = outlet_rules.iter().chain(&self.generic).collect();
+        for (order, rule) in rules.iter().enumerate() {
+            page.begin_rule(rule.id.clone(), u32::try_from(order).unwrap_or(u32::MAX));
+            let before = page.mark_count();
+            if let Err(d) = self.call_rule(rule, page) {
+                page.truncate_marks(before);
+                let out_of_time = d.code == codes::RULE_LIMIT && d.message.contains("time budget");
+                diagnostics.push(d);
+                if out_of_time {
+                    let skipped: Vec<&str> = rules[order + 1..].iter().map(|r| &*r.id).collect();
+                    if !skipped.is_empty() {
+                        diagnostics.push(Diagnostic::error(
+                            codes::RULE_LIMIT,
+                            format!("time budget exhausted: rules not run on this document: {}", skipped.join(", ")),
+                        ));
+                    }
+                    return;
+                }
+            }
+        }
+    }
+
+    /// The request's hint, else the URL's host, else text markers, else unknown.
+    fn resolve_outlet(&self, doc: &Document, host: Option<&str>, diags: &mut Vec<Diagnostic>) -> (Option<usize>, OutletRef) {
+        let pick = |i: usize, how: OutletMatch| {
+            let o = &self.outlets[i];
+            (Some(i), OutletRef { id: o.id.clone(), name: o.name.clone(), matched_by: how })
+        };
+        let hint = doc.outlet.trim();
+        if !hint.is_empty() {
+            let key = slug_key(hint);
+            if let Some(i) = self.outlets.iter().position(|o| slug_key(&o.id) == key || slug_key(&o.name) == key) {
+                return pick(i, OutletMatch::Hint);
+            }
+            let known: Vec<&str> = self.outlets.iter().take(20).map(|o| o.id.as_str()).collect();
+            diags.push(Diagnostic::warning(
+                codes::UNKNOWN_OUTLET_HINT,
+                format!("outlet hint `{hint}` matches no outlet; it was ignored. Known outlets: {}", known.join(", ")),
+            ));
+        }
+        if let Some(host) = host {
+            let mut h = host;
+            loop {
+                if let Some(&i) = self.hosts.get(h) {
+                    return pick(i, OutletMatch::Url);
+                }
+                match h.split_once('.') {
+                    Some((_, rest)) if rest.contains('.') => h = rest,
+                    _ => break,
+                }
+            }
+        }
+        if let Some((ac, owner)) = &self.markers {
+            let mut hits = vec![0usize; self.outlets.len()];
+            let mut seen = vec![false; owner.len()];
+            for m in ac.find_iter(&doc.text) {
+                let p = m.pattern().as_usize();
+                if !seen[p] {
+                    seen[p] = true;
+                    hits[owner[p]] += 1;
+                }
+            }
+            let best = hits.iter().enumerate().filter(|(_, n)| **n > 0).max_by_key(|(i, n)| (**n, std::cmp::Reverse(*i)));
+            if let Some((i, _)) = best {
+                return pick(i, OutletMatch::TextMarker);
+            }
+        }
+        (None, OutletRef::unknown())
+    }
+}
+
+/// Lowercase letters and digits only, so "The Moscow Times" = "the-moscow-times".
+fn slug_key(s: &str) -> String {
+    s.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_lowercase()).collect()
+}
+
+/// The URL's host, lowercased and without "www."; a URL without a scheme is read as http.
+fn url_host(raw: &str, diags: &mut Vec<Diagnostic>) -> Option<String> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return None;
+    }
+    let parsed = url::Url::parse(raw).or_else(|_| url::Url::parse(&format!("http://{raw}")));
+    match parsed.ok().and_then(|u| u.host_str().map(str::to_ascii_lowercase)) {
+        Some(h) => Some(h.strip_prefix("www.").map(str::to_owned).unwrap_or(h)),
+        None => {
+            diags.push(Diagnostic::warning(
+                codes::MALFORMED_URL,
+                "the document's url could not be parsed; the outlet was decided without it",
+            ));
+            None
+        }
+    }
+}
+
+/// Merges marks into non-overlapping removals in text order.
+///
+/// Where marks overlap, the one that starts first keeps the overlap; at the same start, the
+/// rule that ran first (outlet rules before generic ones). Neighbouring removals of the same
+/// rule and kind separated only by whitespace become one.
+pub(crate) fn merge(text: &str, mut marks: Vec<Mark>) -> Vec<Removal> {
+    marks.sort_by_key(|m| (m.span.start, m.order, m.seq));
+    let mut out: Vec<(Span, Arc<str>, Arc<str>)> = Vec::new();
+    let mut covered = 0usize;
+    for m in marks {
+        let mut start = m.span.start.max(covered);
+        if start >= m.span.end {
+            continue;
+        }
+        // A piece trimmed by an earlier removal should not start with the whitespace between.
+        while start < m.span.end && text[start..].starts_with(char::is_whitespace) {
+            start += text[start..].chars().next().map_or(1, char::len_utf8);
+        }
+        if start >= m.span.end {
+            continue;
+        }
+        covered = m.span.end;
+        if let Some(last) = out.last_mut() {
+            let gap = text.get(last.0.end..start).unwrap_or("x");
+            if last.1 == m.kind && last.2 == m.rule && gap.trim().is_empty() {
+                last.0.end = m.span.end;
+                continue;
+            }
+        }
+        out.push((Span::new(start, m.span.end), m.kind, m.rule));
+    }
+    out.into_iter()
+        .map(|(span, kind, rule)| Removal { span, kind: kind.to_string(), rule: rule.to_string() })
+        .collect()
+}
+
+/// Builds `clean_text`: each paragraph without its removed parts, empty ones dropped, joined
+/// with the input's paragraph separator. Returns where every kept piece came from.
+pub(crate) fn clean(text: &str, paras: &Paragraphs, removals: &[Removal]) -> (String, Vec<Piece>) {
+    let mut out = String::with_capacity(text.len());
+    let mut map = Vec::new();
+    let mut r = 0usize;
+    for p in &paras.spans {
+        while r < removals.len() && removals[r].span.end <= p.start {
+            r += 1;
+        }
+        let mut pieces: Vec<Span> = Vec::new();
+        let mut at = p.start;
+        let mut k = r;
+        while k < removals.len() && removals[k].span.start < p.end {
+            let s = removals[k].span;
+            if s.start > at {
+                pieces.push(Span::new(at, s.start));
+            }
+            at = at.max(s.end);
+            k += 1;
+        }
+        if at < p.end {
+            pieces.push(Span::new(at, p.end));
+        }
+        let pieces: Vec<Span> = pieces.into_iter().filter_map(|s| trim(text, s)).collect();
+        if pieces.is_empty() {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(paras.separator());
+        }
+        for (i, s) in pieces.iter().enumerate() {
+            if i > 0 {
+                out.push(' ');
+            }
+            map.push(Piece { clean: out.len(), source: *s });
+            out.push_str(s.slice(text));
+        }
+    }
+    (out, map)
+}
+
+fn trim(text: &str, s: Span) -> Option<Span> {
+    let t = s.slice(text);
+    let lead = t.len() - t.trim_start().len();
+    let body = t.trim();
+    (!body.is_empty()).then(|| Span::new(s.start + lead, s.start + lead + body.len()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ruleset::RuleSources;
+    use crate::sandbox::Limits;
+
+    fn ruleset(files: &[(&str, &str)]) -> Ruleset {
+        let src = RuleSources::from_pairs(files.iter().map(|(p, t)| ((*p).to_owned(), (*t).to_owned())));
+        match Ruleset::compile(&src, Limits::default()) {
+            Ok(r) => r,
+            Err(e) => unreachable!("rules must compile: {e}"),
+        }
+    }
+
+    const SITE: &str = r#"
+const OUTLET = #{ id: "the-site", name: "The Site", hosts: ["site.com"], markers: ["Support The Site today"] };
+fn appeal(doc) { doc.drop_from("donation_appeal", "^Support The Site today", #{ continue_if: "support|donat", short: 20 }) }
+"#;
+    const GENERIC: &str = r#"
+fn captions(doc) { doc.drop_lines("caption", "^Photo:") }
+fn via(doc) { doc.drop_text("caption", "\\(Via [A-Z]+\\)$") }
+fn broken(doc) { doc.drop_lines("x", "a"); throw "boom"; }
+"#;
+
+    fn run(rs: &Ruleset, doc: &Document) -> Outcome {
+        match rs.process(doc, &ProcessOptions::default()) {
+            Ok(o) => o,
+            Err(e) => unreachable!("{e}"),
+        }
+    }
+
+    #[test]
+    fn removes_marks_and_keeps_the_rest_in_order() {
+        let rs = ruleset(&[("outlets/site.rhai", SITE), ("generic/g.rhai", GENERIC)]);
+        let text = "Photo: Someone\n\nLavrov spoke (Via AFP)\n\nBody.\n\nSupport The Site today\n\nPlease support us\n\nOnce\n";
+        let out = run(&rs, &Document::new("d", text));
+        assert_eq!(out.outlet.id, "the-site");
+        assert_eq!(out.outlet.matched_by, OutletMatch::TextMarker);
+        assert_eq!(out.clean_text, "Lavrov spoke\n\nBody.");
+        let got: Vec<(&str, &str, &str)> =
+            out.removals.iter().map(|r| (r.span.slice(text), r.kind.as_str(), r.rule.as_str())).collect();
+        assert_eq!(
+            got,
+            [
+                ("Photo: Someone", "caption", "g.captions"),
+                ("(Via AFP)", "caption", "g.via"),
+                ("Support The Site today\n\nPlease support us\n\nOnce", "donation_appeal", "site.appeal"),
+            ]
+        );
+        // The failing rule is reported, and its partial marks are undone.
+        assert_eq!(out.diagnostics.len(), 1);
+        assert_eq!(out.diagnostics[0].rule.as_deref(), Some("g.broken"));
+        assert!(out.diagnostics[0].message.contains("boom"));
+        // The clean map points back into the original text.
+        for p in &out.clean_map {
+            let len = p.source.len();
+            assert_eq!(&out.clean_text[p.clean..p.clean + len], p.source.slice(text));
+        }
+    }
+
+    #[test]
+    fn hint_then_url_then_markers() {
+        let rs = ruleset(&[("outlets/site.rhai", SITE)]);
+        let mut doc = Document::new("d", "Support The Site today");
+        doc.url = "https://news.site.com/a".into();
+        assert_eq!(run(&rs, &doc).outlet.matched_by, OutletMatch::Url);
+        doc.outlet = "The Site".into();
+        assert_eq!(run(&rs, &doc).outlet.matched_by, OutletMatch::Hint);
+        doc.outlet = "nope".into();
+        doc.url = "::::".into();
+        let out = run(&rs, &doc);
+        assert_eq!(out.outlet.matched_by, OutletMatch::TextMarker);
+        let codes: Vec<&str> = out.diagnostics.iter().map(|d| d.code).collect();
+        assert_eq!(codes, [codes::MALFORMED_URL, codes::UNKNOWN_OUTLET_HINT]);
+        let out = run(&rs, &Document::new("d", "Nothing to see"));
+        assert_eq!((out.outlet.id.as_str(), out.outlet.matched_by), ("unknown", OutletMatch::None));
+    }
+
+    #[test]
+    fn too_large_is_an_error_and_empty_is_fine() {
+        let rs = ruleset(&[("generic/g.rhai", GENERIC)]);
+        let opts = ProcessOptions { max_document_bytes: 4 };
+        assert!(matches!(rs.process(&Document::new("d", "12345"), &opts), Err(Error::DocumentTooLarge { size: 5, limit: 4 })));
+        let out = run(&rs, &Document::new("d", ""));
+        assert!(out.clean_text.is_empty() && out.removals.is_empty());
+    }
+
+    #[test]
+    fn overlapping_marks_go_to_the_earliest_then_first_rule() {
+        let text = "aaa bbb ccc";
+        let mk = |s, e, order, rule: &str| Mark { span: Span::new(s, e), kind: "k".into(), rule: rule.into(), order, seq: 0 };
+        let rem = merge(text, vec![mk(4, 11, 0, "outlet"), mk(0, 7, 1, "generic"), mk(4, 7, 0, "outlet2")]);
+        let got: Vec<(&str, &str)> = rem.iter().map(|r| (r.span.slice(text), r.rule.as_str())).collect();
+        assert_eq!(got, [("aaa bbb", "generic"), ("ccc", "outlet")]);
+    }
+}

@@ -1,0 +1,545 @@
+//! Loading rules: reading a rules directory, compiling every script once, and building the
+//! immutable [`Ruleset`] that processes documents.
+//!
+//! A rule file is a Rhai script. A file that declares `const OUTLET = #{ id, name, hosts,
+//! markers }` holds one outlet's rules; any other file holds generic rules that run on every
+//! document. Every public function of one parameter (`fn captions(doc) { ... }`) is a rule, and
+//! its id is `<file stem>.<function>`; `private fn` helpers are not rules. Rule tests are TOML
+//! files (see [`crate::fixtures`]). The directory layout (`outlets/`, `generic/`, `tests/`) is
+//! for people; the loader goes by content, so flat layouts such as Kubernetes ConfigMaps work.
+//!
+//! Compiling collects every error of every file before giving up, so an author sees them all
+//! at once.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::sync::Arc;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use rhai::{AST, CallFnOptions, Dynamic, Engine, EvalAltResult, FnAccess, Map, Scope};
+use sha2::{Digest, Sha256};
+
+use crate::diag::{Diagnostic, codes};
+use crate::error::{Error, Result};
+use crate::fixtures::Fixture;
+use crate::page::{HelperError, Page, PageCtx};
+use crate::patterns::Patterns;
+use crate::sandbox::{self, Limits, TIME_BUDGET_TOKEN};
+
+/// The text of every rule file, keyed by path relative to the rules directory ("/"-separated).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RuleSources {
+    /// Path → content.
+    pub files: BTreeMap<String, String>,
+}
+
+impl RuleSources {
+    /// Reads every `*.rhai` and `*.toml` file under `dir`, following symlinks and skipping
+    /// names that start with a dot (editor swap files, a ConfigMap's `..data` internals are
+    /// still reached through the top-level symlinks).
+    pub fn read_dir(dir: &Path) -> Result<Self> {
+        let mut files = BTreeMap::new();
+        read_into(dir, "", &mut files)?;
+        Ok(Self { files })
+    }
+
+    /// Sources from (path, content) pairs, as the admin API receives them.
+    pub fn from_pairs(pairs: impl IntoIterator<Item = (String, String)>) -> Self {
+        Self { files: pairs.into_iter().collect() }
+    }
+
+    /// Content hash of every file and its path: the ruleset version.
+    pub fn version(&self) -> String {
+        let mut h = Sha256::new();
+        for (path, text) in &self.files {
+            h.update((path.len() as u64).to_le_bytes());
+            h.update(path.as_bytes());
+            h.update((text.len() as u64).to_le_bytes());
+            h.update(text.as_bytes());
+        }
+        h.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+fn read_into(dir: &Path, prefix: &str, out: &mut BTreeMap<String, String>) -> Result<()> {
+    let io = |e: std::io::Error| Error::Io { path: dir.display().to_string(), source: e };
+    let mut entries: Vec<_> = std::fs::read_dir(dir).map_err(io)?.collect::<Result<_, _>>().map_err(io)?;
+    entries.sort_by_key(std::fs::DirEntry::file_name);
+    for entry in entries {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') {
+            continue;
+        }
+        let path = entry.path();
+        let rel = format!("{prefix}{name}");
+        // `metadata` follows symlinks; a dangling one (mid-swap) is skipped, not fatal.
+        let Ok(meta) = std::fs::metadata(&path) else { continue };
+        if meta.is_dir() {
+            read_into(&path, &format!("{rel}/"), out)?;
+        } else if name.ends_with(".rhai") || name.ends_with(".toml") {
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| Error::Io { path: path.display().to_string(), source: e })?;
+            out.insert(rel, text);
+        }
+    }
+    Ok(())
+}
+
+/// One rule: a function in a rule file.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    /// `<file stem>.<function>`.
+    pub id: Arc<str>,
+    /// File relative to the rules directory.
+    pub file: String,
+    function: String,
+    ast: Arc<AST>,
+}
+
+/// An outlet and its rules.
+#[derive(Debug, Clone)]
+pub struct Outlet {
+    /// Slug id.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Hosts whose URLs belong to it ("themoscowtimes.com" also matches subdomains).
+    pub hosts: Vec<String>,
+    /// Literal phrases whose presence in a text identifies the outlet.
+    pub markers: Vec<String>,
+    /// The file that declares it.
+    pub file: String,
+    /// Its rules, in file order.
+    pub rules: Vec<Rule>,
+}
+
+/// A compiled, immutable set of rules. Build once, share behind an `Arc`, use from any thread.
+pub struct Ruleset {
+    pub(crate) version: String,
+    pub(crate) engine: Engine,
+    pub(crate) limits: Limits,
+    pub(crate) patterns: Arc<Patterns>,
+    pub(crate) outlets: Vec<Outlet>,
+    pub(crate) generic: Vec<Rule>,
+    pub(crate) hosts: HashMap<String, usize>,
+    pub(crate) markers: Option<(AhoCorasick, Vec<usize>)>,
+    pub(crate) fixtures: Vec<Fixture>,
+    pub(crate) files: Vec<String>,
+}
+
+impl std::fmt::Debug for Ruleset {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ruleset")
+            .field("version", &self.version)
+            .field("outlets", &self.outlets.len())
+            .field("generic", &self.generic.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Ruleset {
+    /// Reads and compiles the rules under `dir`.
+    pub fn load_dir(dir: &Path, limits: Limits) -> Result<Self> {
+        Self::compile(&RuleSources::read_dir(dir)?, limits)
+    }
+
+    /// Compiles `sources`. Fails with every diagnostic found when any file is wrong.
+    pub fn compile(sources: &RuleSources, limits: Limits) -> Result<Self> {
+        let engine = sandbox::engine(&limits);
+        let mut diags = Vec::new();
+        let mut outlets: Vec<Outlet> = Vec::new();
+        let mut generic = Vec::new();
+        let mut fixtures = Vec::new();
+        let mut rule_ids: HashMap<Arc<str>, String> = HashMap::new();
+
+        for (path, text) in &sources.files {
+            if path.ends_with(".toml") {
+                match Fixture::parse(path, text) {
+                    Ok(f) => fixtures.push(f),
+                    Err(d) => diags.push(d),
+                }
+                continue;
+            }
+            let Some(file) = compile_file(&engine, path, text, &mut diags) else { continue };
+            for rule in &file.rules {
+                if let Some(other) = rule_ids.insert(rule.id.clone(), path.clone()) {
+                    diags.push(
+                        Diagnostic::error(
+                            codes::DUPLICATE_OUTLET,
+                            format!("rule id `{}` is also defined in {other}; rename one of the files", rule.id),
+                        )
+                        .in_file(path.clone()),
+                    );
+                }
+            }
+            match file.outlet {
+                Some(mut o) => {
+                    o.rules = file.rules;
+                    outlets.push(o);
+                }
+                None => generic.extend(file.rules),
+            }
+        }
+
+        let mut hosts = HashMap::new();
+        let mut ids = HashMap::new();
+        for (i, o) in outlets.iter().enumerate() {
+            if let Some(j) = ids.insert(o.id.clone(), i) {
+                diags.push(
+                    Diagnostic::error(
+                        codes::DUPLICATE_OUTLET,
+                        format!("outlet id `{}` is also declared in {}; ids must be unique", o.id, outlets[j].file),
+                    )
+                    .in_file(o.file.clone()),
+                );
+            }
+            for h in &o.hosts {
+                if let Some(j) = hosts.insert(h.clone(), i) {
+                    diags.push(
+                        Diagnostic::error(
+                            codes::DUPLICATE_OUTLET,
+                            format!("host `{h}` is also claimed by outlet `{}`", outlets[j].id),
+                        )
+                        .in_file(o.file.clone()),
+                    );
+                }
+            }
+        }
+        if outlets.is_empty() && generic.is_empty() && diags.is_empty() {
+            diags.push(Diagnostic::error(
+                codes::EMPTY_RULESET,
+                "no rules found: the rules directory has no .rhai file with a rule function; \
+                 check --rules / THRESHER_RULES",
+            ));
+        }
+        let markers = build_markers(&outlets);
+        if diags.iter().any(|d| d.severity == crate::diag::Severity::Error) {
+            return Err(Error::Rules(diags));
+        }
+
+        let rs = Self {
+            version: sources.version(),
+            engine,
+            limits,
+            patterns: Arc::default(),
+            outlets,
+            generic,
+            hosts,
+            markers,
+            fixtures,
+            files: sources.files.keys().cloned().collect(),
+        };
+        let warm = rs.warm_up();
+        if warm.is_empty() { Ok(rs) } else { Err(Error::Rules(warm)) }
+    }
+
+    /// Runs every rule once on an empty document: compiles the patterns of every
+    /// unconditional helper call and reports invalid ones as load errors.
+    fn warm_up(&self) -> Vec<Diagnostic> {
+        let page = Page::new(PageCtx {
+            text: String::new(),
+            paras: Vec::new(),
+            url: String::new(),
+            host: String::new(),
+            title: String::new(),
+            outlet: String::new(),
+            metadata: Map::new(),
+            patterns: self.patterns.clone(),
+        });
+        let rules = self.outlets.iter().flat_map(|o| o.rules.iter()).chain(&self.generic);
+        rules
+            .filter_map(|r| self.call_rule(r, &page).err())
+            .filter(|d| d.code == codes::BAD_PATTERN)
+            .collect()
+    }
+
+    /// Calls `rule` on `page`; a failure becomes a diagnostic naming the rule and position.
+    pub(crate) fn call_rule(&self, rule: &Rule, page: &Page) -> Result<(), Diagnostic> {
+        let opts = CallFnOptions::new().eval_ast(false).rewind_scope(true);
+        self.engine
+            .call_fn_with_options::<Dynamic>(opts, &mut Scope::new(), &rule.ast, &rule.function, (page.clone(),))
+            .map(drop)
+            .map_err(|e| eval_diag(&e, &rule.file, &self.limits).for_rule(rule.id.to_string()))
+    }
+
+    /// The content hash of the rule files.
+    pub fn version(&self) -> &str {
+        &self.version
+    }
+
+    /// The outlets, in file order.
+    pub fn outlets(&self) -> &[Outlet] {
+        &self.outlets
+    }
+
+    /// The generic rules, in file order.
+    pub fn generic_rules(&self) -> &[Rule] {
+        &self.generic
+    }
+
+    /// Every rule id, outlet rules first.
+    pub fn rule_ids(&self) -> Vec<String> {
+        let outlet_rules = self.outlets.iter().flat_map(|o| o.rules.iter());
+        outlet_rules.chain(&self.generic).map(|r| r.id.to_string()).collect()
+    }
+
+    /// Every file the ruleset was built from.
+    pub fn files(&self) -> &[String] {
+        &self.files
+    }
+
+    /// The rule tests.
+    pub fn fixtures(&self) -> &[Fixture] {
+        &self.fixtures
+    }
+
+    /// The limits scripts run under.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+}
+
+struct CompiledFile {
+    outlet: Option<Outlet>,
+    rules: Vec<Rule>,
+}
+
+fn compile_file(engine: &Engine, path: &str, text: &str, diags: &mut Vec<Diagnostic>) -> Option<CompiledFile> {
+    let mut ast = match engine.compile(text) {
+        Ok(ast) => ast,
+        Err(e) => {
+            let pos = e.position();
+            diags.push(
+                Diagnostic::error(codes::SYNTAX, e.err_type().to_string())
+                    .in_file(path)
+                    .at(line_col(pos.line()), line_col(pos.position())),
+            );
+            return None;
+        }
+    };
+    ast.set_source(path);
+    let stem = stem(path);
+
+    // Top-level statements run once, here: they declare `OUTLET` and nothing else matters.
+    let mut scope = Scope::new();
+    let _deadline = sandbox::DeadlineGuard::set(std::time::Instant::now() + std::time::Duration::from_secs(2));
+    if let Err(e) = engine.run_ast_with_scope(&mut scope, &ast) {
+        diags.push(eval_diag(&e, path, &Limits::default()));
+        return None;
+    }
+    let outlet = if scope.contains("OUTLET") {
+        match scope.get_value::<Map>("OUTLET").ok_or_else(|| "`OUTLET` must be an object map: #{ id: ..., name: ... }".to_owned()).and_then(|m| parse_outlet(&m, path)) {
+            Ok(o) => Some(o),
+            Err(msg) => {
+                diags.push(
+                    Diagnostic::error(codes::OUTLET_DECLARATION, msg)
+                        .in_file(path)
+                        .at(find_line(text, "OUTLET"), 1),
+                );
+                return None;
+            }
+        }
+    } else {
+        None
+    };
+
+    let mut fns: Vec<(usize, String)> = ast
+        .iter_functions()
+        .filter(|f| f.access == FnAccess::Public && f.params.len() == 1)
+        .map(|f| (text.find(&format!("fn {}(", f.name)).unwrap_or(usize::MAX), f.name.to_owned()))
+        .collect();
+    fns.sort();
+    let ast = Arc::new(ast);
+    let rules = fns
+        .into_iter()
+        .map(|(_, function)| Rule {
+            id: format!("{stem}.{function}").into(),
+            file: path.to_owned(),
+            function,
+            ast: ast.clone(),
+        })
+        .collect();
+    Some(CompiledFile { outlet, rules })
+}
+
+fn parse_outlet(m: &Map, path: &str) -> Result<Outlet, String> {
+    let get_str = |k: &str| -> Result<String, String> {
+        m.get(k)
+            .ok_or_else(|| format!("`OUTLET` needs `{k}`"))?
+            .clone()
+            .into_string()
+            .map_err(|t| format!("`OUTLET.{k}` must be a string, not {t}"))
+    };
+    let get_list = |k: &str| -> Result<Vec<String>, String> {
+        let Some(v) = m.get(k) else { return Ok(Vec::new()) };
+        let arr = v.clone().into_array().map_err(|t| format!("`OUTLET.{k}` must be an array of strings, not {t}"))?;
+        arr.into_iter()
+            .map(|d| d.into_string().map_err(|t| format!("`OUTLET.{k}` must hold strings only, not {t}")))
+            .collect()
+    };
+    for k in m.keys() {
+        if !["id", "name", "hosts", "markers"].contains(&k.as_str()) {
+            return Err(format!("`OUTLET` has an unknown field `{k}`; fields are id, name, hosts, markers"));
+        }
+    }
+    let id = get_str("id")?;
+    if id.is_empty() || !id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') || id == "unknown" {
+        return Err(format!("`OUTLET.id` `{id}` must be a lowercase slug such as \"the-moscow-times\""));
+    }
+    let hosts = get_list("hosts")?
+        .into_iter()
+        .map(|h| h.trim().trim_start_matches("www.").to_ascii_lowercase())
+        .collect();
+    let markers = get_list("markers")?;
+    if markers.iter().any(|s| s.trim().len() < 8) {
+        return Err("every `OUTLET.markers` phrase must be at least 8 characters, or it will match unrelated articles".into());
+    }
+    Ok(Outlet { id, name: get_str("name")?, hosts, markers, file: path.to_owned(), rules: Vec::new() })
+}
+
+fn build_markers(outlets: &[Outlet]) -> Option<(AhoCorasick, Vec<usize>)> {
+    let mut phrases = Vec::new();
+    let mut owner = Vec::new();
+    for (i, o) in outlets.iter().enumerate() {
+        for m in &o.markers {
+            phrases.push(m.clone());
+            owner.push(i);
+        }
+    }
+    if phrases.is_empty() {
+        return None;
+    }
+    AhoCorasickBuilder::new()
+        .ascii_case_insensitive(true)
+        .match_kind(MatchKind::LeftmostLongest)
+        .build(&phrases)
+        .ok()
+        .map(|ac| (ac, owner))
+}
+
+fn stem(path: &str) -> String {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    name.strip_suffix(".rhai").unwrap_or(name).replace('-', "_")
+}
+
+fn line_col(v: Option<usize>) -> u32 {
+    v.and_then(|n| u32::try_from(n).ok()).unwrap_or(0)
+}
+
+fn find_line(text: &str, needle: &str) -> u32 {
+    text.lines().position(|l| l.contains(needle)).map_or(0, |i| u32::try_from(i + 1).unwrap_or(0))
+}
+
+/// Turns a Rhai error into a diagnostic an author can act on.
+pub(crate) fn eval_diag(err: &EvalAltResult, file: &str, limits: &Limits) -> Diagnostic {
+    let inner = err.unwrap_inner();
+    let pos = if inner.position().is_none() { err.position() } else { inner.position() };
+    let (code, message) = match inner {
+        EvalAltResult::ErrorRuntime(d, _) if d.is::<HelperError>() => {
+            let h = d.clone().cast::<HelperError>();
+            (h.code, h.message)
+        }
+        EvalAltResult::ErrorTerminated(token, _) if token.to_string() == TIME_BUDGET_TOKEN => (
+            codes::RULE_LIMIT,
+            format!(
+                "the document's time budget of {:?} ran out in this rule; make the rule cheaper \
+                 (use helpers instead of loops) or raise the budget",
+                limits.time_budget
+            ),
+        ),
+        EvalAltResult::ErrorTooManyOperations(_) => (
+            codes::RULE_LIMIT,
+            format!(
+                "the rule ran more than {} operations on one document; is there a loop that never ends?",
+                limits.max_operations
+            ),
+        ),
+        EvalAltResult::ErrorDataTooLarge(what, _) => (
+            codes::RULE_LIMIT,
+            format!("{what} grew past the sandbox limit; rules must not build unbounded strings or arrays"),
+        ),
+        EvalAltResult::ErrorStackOverflow(_) => (
+            codes::RULE_LIMIT,
+            format!("calls nested deeper than {} levels; is there runaway recursion?", limits.max_call_depth),
+        ),
+        EvalAltResult::ErrorTooManyVariables(_) => {
+            (codes::RULE_LIMIT, format!("more than {} variables in scope", limits.max_variables))
+        }
+        other => (codes::RULE_RUNTIME, other.to_string()),
+    };
+    Diagnostic::error(code, message).in_file(file).at(line_col(pos.line()), line_col(pos.position()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sources(files: &[(&str, &str)]) -> RuleSources {
+        RuleSources::from_pairs(files.iter().map(|(p, t)| ((*p).to_owned(), (*t).to_owned())))
+    }
+
+    fn errors(files: &[(&str, &str)]) -> Vec<String> {
+        match Ruleset::compile(&sources(files), Limits::default()) {
+            Ok(_) => Vec::new(),
+            Err(Error::Rules(d)) => d.iter().map(ToString::to_string).collect(),
+            Err(e) => vec![e.to_string()],
+        }
+    }
+
+    #[test]
+    fn syntax_errors_carry_file_line_and_column() {
+        let e = errors(&[("generic/a.rhai", "fn a(doc) {\n  doc.drop_lines(\"x\", \"y\"\n}\n")]);
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert!(e[0].starts_with("generic/a.rhai:3:1: error[T2001]"), "{e:?}");
+    }
+
+    #[test]
+    fn every_broken_file_is_reported() {
+        let e = errors(&[("a.rhai", "fn a(doc) { ( }"), ("b.rhai", "const OUTLET = #{ id: \"Bad Id\", name: \"x\" };")]);
+        assert_eq!(e.len(), 2, "{e:?}");
+        assert!(e[1].contains("T2002") && e[1].contains("lowercase slug"), "{e:?}");
+    }
+
+    #[test]
+    fn bad_patterns_are_load_errors() {
+        let e = errors(&[("generic/c.rhai", "fn captions(doc) {\n    doc.drop_lines(\"caption\", \"(Photo\");\n}\n")]);
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert!(e[0].contains("generic/c.rhai:2:") && e[0].contains("T2005") && e[0].contains("captions"), "{e:?}");
+    }
+
+    #[test]
+    fn rules_are_public_one_argument_functions_in_file_order() {
+        let rs = Ruleset::compile(
+            &sources(&[(
+                "outlets/the-site.rhai",
+                "const OUTLET = #{ id: \"the-site\", name: \"The Site\", hosts: [\"www.site.com\"], markers: [\"A Message from The Site\"] };\n\
+                 fn zeta(doc) { helper(doc) }\nprivate fn helper(doc) { 0 }\nfn alpha(doc) { 0 }\nfn two(a, b) { 0 }\n",
+            )]),
+            Limits::default(),
+        );
+        let rs = rs.map_err(|e| e.to_string());
+        assert_eq!(rs.as_ref().map(Ruleset::rule_ids).ok(), Some(vec!["the_site.zeta".into(), "the_site.alpha".into()]));
+        assert_eq!(rs.as_ref().ok().map(|r| r.outlets()[0].hosts.clone()), Some(vec!["site.com".into()]));
+    }
+
+    #[test]
+    fn a_script_that_loops_at_load_is_refused() {
+        let e = errors(&[("generic/x.rhai", "loop {}\nfn a(doc) {}")]);
+        assert!(e.len() == 1 && e[0].contains("T2102"), "{e:?}");
+    }
+
+    #[test]
+    fn empty_rules_are_an_error() {
+        let e = errors(&[]);
+        assert!(e[0].contains("T2007"), "{e:?}");
+    }
+
+    #[test]
+    fn version_is_a_content_hash() {
+        let a = sources(&[("a.rhai", "fn a(doc) {}")]);
+        let b = sources(&[("a.rhai", "fn a(doc) { }")]);
+        assert_ne!(a.version(), b.version());
+        assert_eq!(a.version(), a.clone().version());
+        assert_eq!(a.version().len(), 16);
+    }
+}
