@@ -1,1 +1,270 @@
-fn main() {}
+//! `thresher`: run the service, process files in batch, and check and test rules.
+//!
+//! Every command uses the same engine and the same rule loading as the server, so what
+//! `thresher test` and `thresher process` say is what the service does.
+
+use std::io::{BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand, ValueEnum};
+use thresher_engine::{Document, Limits, OffsetEncoding, ProcessOptions, Ruleset};
+
+#[derive(Parser)]
+#[command(name = "thresher", version, about = "Strips outlet boilerplate from news articles and finds the claims in them")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the gRPC service on a rules directory.
+    Serve {
+        #[command(flatten)]
+        config: thresher_server::Config,
+        /// Log format.
+        #[arg(long, env = "THRESHER_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+        log_format: LogFormat,
+    },
+    /// Process files and print one ProcessResponse per file as proto3 JSON lines.
+    Process {
+        /// Rules directory.
+        #[arg(long, env = "THRESHER_RULES", default_value = "rules")]
+        rules: PathBuf,
+        /// Outlet hint applied to every document.
+        #[arg(long)]
+        outlet: Option<String>,
+        /// URL applied to every document (its host selects outlet rules).
+        #[arg(long)]
+        url: Option<String>,
+        /// How offsets are counted in the output.
+        #[arg(long, value_enum, default_value_t = Encoding::Utf8)]
+        offset_encoding: Encoding,
+        /// Largest document accepted, in bytes.
+        #[arg(long, env = "THRESHER_MAX_DOCUMENT_BYTES", default_value_t = thresher_engine::DEFAULT_MAX_DOCUMENT_BYTES)]
+        max_document_bytes: usize,
+        /// Files to process; a directory means every .txt file in it; `-` reads standard input.
+        #[arg(required = true)]
+        inputs: Vec<PathBuf>,
+    },
+    /// Compile every rule file and report errors as file:line:col.
+    Check {
+        /// Rules directory.
+        #[arg(default_value = "rules")]
+        rules: PathBuf,
+    },
+    /// Compile the rules and run their rule tests.
+    Test {
+        /// Rules directory.
+        #[arg(default_value = "rules")]
+        rules: PathBuf,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Encoding {
+    Utf8,
+    Utf16,
+    CodePoints,
+}
+
+impl From<Encoding> for OffsetEncoding {
+    fn from(e: Encoding) -> Self {
+        match e {
+            Encoding::Utf8 => Self::Utf8,
+            Encoding::Utf16 => Self::Utf16,
+            Encoding::CodePoints => Self::CodePoints,
+        }
+    }
+}
+
+fn init_logging(default: &str, format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("THRESHER_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Serve { config, log_format } => {
+            init_logging("info", log_format);
+            serve(config)
+        }
+        Command::Process { rules, outlet, url, offset_encoding, max_document_bytes, inputs } => {
+            init_logging("warn", LogFormat::Text);
+            process(&rules, outlet, url, offset_encoding.into(), max_document_bytes, &inputs)
+        }
+        Command::Check { rules } => {
+            init_logging("warn", LogFormat::Text);
+            check(&rules)
+        }
+        Command::Test { rules } => {
+            init_logging("warn", LogFormat::Text);
+            test(&rules)
+        }
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn serve(config: thresher_server::Config) -> anyhow::Result<ExitCode> {
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
+    rt.block_on(thresher_server::serve(config, thresher_server::shutdown_signal(), |addr| {
+        // A machine-readable line for scripts and tests that start the server on port 0.
+        println!("thresher listening on {addr}");
+        let _ = std::io::stdout().flush();
+    }))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Loads the ruleset, printing every diagnostic when it fails.
+fn load(rules: &Path) -> anyhow::Result<Option<Ruleset>> {
+    match Ruleset::load_dir(rules, Limits::default()) {
+        Ok(rs) => Ok(Some(rs)),
+        Err(thresher_engine::Error::Rules(diags)) => {
+            for d in &diags {
+                eprintln!("{}", with_dir(rules, d));
+            }
+            eprintln!("{} error(s) in {}", diags.len(), rules.display());
+            Ok(None)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A diagnostic with its file shown relative to the working directory, so terminals link it.
+fn with_dir(rules: &Path, d: &thresher_engine::Diagnostic) -> String {
+    let mut d = d.clone();
+    if let Some(f) = &d.file {
+        d.file = Some(rules.join(f).display().to_string());
+    }
+    d.to_string()
+}
+
+fn inputs_of(inputs: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for p in inputs {
+        if p.is_dir() {
+            let mut files: Vec<PathBuf> = std::fs::read_dir(p)
+                .with_context(|| format!("reading {}", p.display()))?
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|f| f.extension().is_some_and(|x| x == "txt") && f.is_file())
+                .collect();
+            files.sort();
+            out.extend(files);
+        } else {
+            out.push(p.clone());
+        }
+    }
+    Ok(out)
+}
+
+fn process(
+    rules: &Path,
+    outlet: Option<String>,
+    url: Option<String>,
+    encoding: OffsetEncoding,
+    max_document_bytes: usize,
+    inputs: &[PathBuf],
+) -> anyhow::Result<ExitCode> {
+    let Some(rs) = load(rules)? else { return Ok(ExitCode::FAILURE) };
+    let opts = ProcessOptions { max_document_bytes };
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    let mut failed = 0usize;
+    for path in inputs_of(inputs)? {
+        let (id, text) = if path.as_os_str() == "-" {
+            let mut s = String::new();
+            std::io::stdin().read_to_string(&mut s).context("reading standard input")?;
+            ("-".to_owned(), s)
+        } else {
+            let id = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+            match std::fs::read_to_string(&path) {
+                Ok(s) => (id, s),
+                Err(e) => {
+                    eprintln!("error: {}: {e}", path.display());
+                    failed += 1;
+                    continue;
+                }
+            }
+        };
+        let doc = Document {
+            id,
+            text,
+            url: url.clone().unwrap_or_default(),
+            outlet: outlet.clone().unwrap_or_default(),
+            ..Document::default()
+        };
+        match rs.process(&doc, &opts) {
+            Ok(outcome) => {
+                for d in &outcome.diagnostics {
+                    eprintln!("{}: {}", doc.id, with_dir(rules, d));
+                }
+                let resp = thresher_server::convert::response(&doc.text, outcome, encoding);
+                serde_json::to_writer(&mut out, &resp)?;
+                out.write_all(b"\n")?;
+            }
+            Err(e) => {
+                eprintln!("error: {}: {e}", doc.id);
+                failed += 1;
+            }
+        }
+    }
+    out.flush()?;
+    Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+fn check(rules: &Path) -> anyhow::Result<ExitCode> {
+    let Some(rs) = load(rules)? else { return Ok(ExitCode::FAILURE) };
+    println!(
+        "ok: {} files, {} outlets, {} rules, {} rule tests (version {})",
+        rs.files().len(),
+        rs.outlets().len(),
+        rs.rule_ids().len(),
+        rs.fixtures().len(),
+        rs.version()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn test(rules: &Path) -> anyhow::Result<ExitCode> {
+    let Some(rs) = load(rules)? else { return Ok(ExitCode::FAILURE) };
+    let results = rs.run_tests();
+    let mut failed = 0;
+    for r in &results {
+        if r.passed() {
+            println!("ok   {}", r.file);
+        } else {
+            failed += 1;
+            println!("FAIL {}", r.file);
+            for d in r.diagnostics() {
+                println!("     {}", with_dir(rules, &d));
+            }
+        }
+    }
+    println!("{} rule tests: {} passed, {failed} failed (version {})", results.len(), results.len() - failed, rs.version());
+    if results.is_empty() {
+        println!("no rule tests found: add TOML fixtures under {}/tests", rules.display());
+        return Ok(ExitCode::FAILURE);
+    }
+    Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}

@@ -165,7 +165,7 @@ struct Opts {
     first: Option<usize>,
     last: Option<usize>,
     unless: Option<Arc<Regex>>,
-    until: Option<Arc<Regex>>,
+    end_at: Option<Arc<Regex>>,
     continue_if: Option<Arc<Regex>>,
     short: Option<usize>,
     max_lines: Option<usize>,
@@ -174,7 +174,7 @@ struct Opts {
 
 const LINE_OPTS: &[&str] = &["max_chars", "min_chars", "first", "last", "unless"];
 const FROM_OPTS: &[&str] =
-    &["max_chars", "min_chars", "first", "last", "unless", "until", "continue_if", "short", "max_lines"];
+    &["max_chars", "min_chars", "first", "last", "unless", "end_at", "continue_if", "short", "max_lines"];
 const LIST_OPTS: &[&str] =
     &["max_chars", "min_chars", "first", "last", "unless", "max_items", "item_chars"];
 
@@ -209,7 +209,7 @@ impl Opts {
                 "first" => o.first = Some(count()?),
                 "last" => o.last = Some(count()?),
                 "unless" => o.unless = Some(pattern()?),
-                "until" => o.until = Some(pattern()?),
+                "end_at" => o.end_at = Some(pattern()?),
                 "continue_if" => o.continue_if = Some(pattern()?),
                 "short" => o.short = Some(count()?),
                 "max_lines" => o.max_lines = Some(count()?),
@@ -264,7 +264,7 @@ fn drop_from(page: &Page, kind: &str, start: &str, opts: Option<&Map>) -> Helper
         let mut j = i + 1;
         while j < n_paras && j - i < cap {
             let line = page.para(j);
-            if o.until.as_ref().is_some_and(|u| u.is_match(line)) {
+            if o.end_at.as_ref().is_some_and(|u| u.is_match(line)) {
                 end = j;
                 break;
             }
@@ -482,9 +482,9 @@ mod tests {
         let o = map(&[("continue_if", "support|readers".into()), ("short", 12.into())]);
         assert_eq!(drop_from(&p, "donation_appeal", "^A Message from", Some(&o)).ok(), Some(5));
         assert_eq!(marked(&p), ["A Message from X:\nDear readers,\nPlease support us monthly.\nOnce\nMonthly"]);
-        // Without bounds the block runs to the end; `until` ends it inclusively.
+        // Without bounds the block runs to the end; `end_at` ends it inclusively.
         let p = page(text);
-        assert_eq!(drop_from(&p, "x", "^Dear", Some(&map(&[("until", "^Once$".into())]))).ok(), Some(3));
+        assert_eq!(drop_from(&p, "x", "^Dear", Some(&map(&[("end_at", "^Once$".into())]))).ok(), Some(3));
         assert_eq!(marked(&p), ["Dear readers,\nPlease support us monthly.\nOnce"]);
     }
 

@@ -11,7 +11,7 @@ use std::sync::{Arc, PoisonError, RwLock};
 use regex::{Regex, RegexBuilder};
 
 /// Compiled regex size limit: keeps a pathological pattern from taking memory or time.
-const REGEX_SIZE_LIMIT: usize = 1 << 20;
+const REGEX_SIZE_LIMIT: usize = 8 << 20;
 
 /// The pattern cache of one ruleset.
 #[derive(Debug, Default)]
