@@ -15,14 +15,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let descriptor_path = out.join("thresher_descriptor.bin");
     std::fs::write(&descriptor_path, fds.encode_to_vec())?;
 
-    tonic_prost_build::configure()
-        .file_descriptor_set_path(&descriptor_path)
-        .skip_protoc_run()
-        .compile_fds(fds)?;
+    tonic_prost_build::configure().file_descriptor_set_path(&descriptor_path).skip_protoc_run().compile_fds(fds)?;
 
     let descriptors = std::fs::read(&descriptor_path)?;
-    pbjson_build::Builder::new()
-        .register_descriptors(&descriptors)?
-        .build(&[".thresher.v1"])?;
+    pbjson_build::Builder::new().register_descriptors(&descriptors)?.build(&[".thresher.v1"])?;
     Ok(())
 }

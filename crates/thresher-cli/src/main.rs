@@ -12,7 +12,11 @@ use clap::{Parser, Subcommand, ValueEnum};
 use thresher_engine::{Document, Limits, OffsetEncoding, ProcessOptions, Ruleset};
 
 #[derive(Parser)]
-#[command(name = "thresher", version, about = "Strips outlet boilerplate from news articles and finds the claims in them")]
+#[command(
+    name = "thresher",
+    version,
+    about = "Strips outlet boilerplate from news articles and finds the claims in them"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -261,7 +265,12 @@ fn test(rules: &Path) -> anyhow::Result<ExitCode> {
             }
         }
     }
-    println!("{} rule tests: {} passed, {failed} failed (version {})", results.len(), results.len() - failed, rs.version());
+    println!(
+        "{} rule tests: {} passed, {failed} failed (version {})",
+        results.len(),
+        results.len() - failed,
+        rs.version()
+    );
     if results.is_empty() {
         println!("no rule tests found: add TOML fixtures under {}/tests", rules.display());
         return Ok(ExitCode::FAILURE);

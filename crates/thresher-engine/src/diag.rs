@@ -68,15 +68,7 @@ pub struct Diagnostic {
 impl Diagnostic {
     /// An error with a code and message.
     pub fn error(code: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            severity: Severity::Error,
-            code,
-            message: message.into(),
-            rule: None,
-            file: None,
-            line: 0,
-            column: 0,
-        }
+        Self { severity: Severity::Error, code, message: message.into(), rule: None, file: None, line: 0, column: 0 }
     }
 
     /// A warning with a code and message.
@@ -136,10 +128,7 @@ mod tests {
 
     #[test]
     fn displays_like_a_compiler() {
-        let d = Diagnostic::error(codes::SYNTAX, "expected ')'")
-            .in_file("outlets/x.rhai")
-            .at(3, 14)
-            .for_rule("x");
+        let d = Diagnostic::error(codes::SYNTAX, "expected ')'").in_file("outlets/x.rhai").at(3, 14).for_rule("x");
         assert_eq!(d.to_string(), "outlets/x.rhai:3:14: error[T2001]: expected ')' (rule x)");
     }
 }

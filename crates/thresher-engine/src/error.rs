@@ -30,11 +30,8 @@ pub enum Error {
 }
 
 fn summarize(diags: &[Diagnostic]) -> String {
-    let errors: Vec<String> = diags
-        .iter()
-        .filter(|d| d.severity == crate::diag::Severity::Error)
-        .map(ToString::to_string)
-        .collect();
+    let errors: Vec<String> =
+        diags.iter().filter(|d| d.severity == crate::diag::Severity::Error).map(ToString::to_string).collect();
     match errors.len() {
         0 => "ruleset refused".into(),
         1 => errors.join(""),

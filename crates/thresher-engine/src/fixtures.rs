@@ -122,10 +122,10 @@ impl Fixture {
         let text = &self.document.text;
         let e = &self.expect;
         let mut fails = Vec::new();
-        if let Some(want) = &e.outlet {
-            if &out.outlet.id != want {
-                fails.push(format!("outlet: expected `{want}`, got `{}`", out.outlet.id));
-            }
+        if let Some(want) = &e.outlet
+            && &out.outlet.id != want
+        {
+            fails.push(format!("outlet: expected `{want}`, got `{}`", out.outlet.id));
         }
         for want in &e.removed {
             let hit = out.removals.iter().any(|r| {
@@ -152,15 +152,17 @@ impl Fixture {
             if !out.clean_text.contains(want.as_str()) {
                 let by = out.removals.iter().find(|r| r.span.slice(text).contains(want.as_str()));
                 fails.push(match by {
-                    Some(r) => format!("expected {:?} to be kept, but {} removed it as {}", short(want), r.rule, r.kind),
+                    Some(r) => {
+                        format!("expected {:?} to be kept, but {} removed it as {}", short(want), r.rule, r.kind)
+                    }
                     None => format!("expected {:?} in clean_text, which does not contain it", short(want)),
                 });
             }
         }
-        if let Some(want) = &e.clean_text {
-            if want.trim() != out.clean_text.trim() {
-                fails.push(format!("clean_text differs:\n--- expected\n{}\n--- got\n{}", want.trim(), out.clean_text));
-            }
+        if let Some(want) = &e.clean_text
+            && want.trim() != out.clean_text.trim()
+        {
+            fails.push(format!("clean_text differs:\n--- expected\n{}\n--- got\n{}", want.trim(), out.clean_text));
         }
         for d in &out.diagnostics {
             fails.push(format!("rule diagnostic: {d}"));

@@ -30,11 +30,7 @@ pub struct HelperError {
 type HelperResult<T> = Result<T, Box<EvalAltResult>>;
 
 fn fail(code: &'static str, message: impl Into<String>) -> Box<EvalAltResult> {
-    EvalAltResult::ErrorRuntime(
-        Dynamic::from(HelperError { code, message: message.into() }),
-        Position::NONE,
-    )
-    .into()
+    EvalAltResult::ErrorRuntime(Dynamic::from(HelperError { code, message: message.into() }), Position::NONE).into()
 }
 
 /// What one rule marked for removal.
@@ -147,8 +143,7 @@ impl Page {
     }
 
     fn mark_paras(&self, kind: &str, from: usize, to_inclusive: usize) -> HelperResult<i64> {
-        let (Some(a), Some(b)) = (self.ctx.paras.get(from), self.ctx.paras.get(to_inclusive))
-        else {
+        let (Some(a), Some(b)) = (self.ctx.paras.get(from), self.ctx.paras.get(to_inclusive)) else {
             return Ok(0);
         };
         self.mark(kind, Span::new(a.start, b.end))?;
@@ -175,8 +170,7 @@ struct Opts {
 const LINE_OPTS: &[&str] = &["max_chars", "min_chars", "first", "last", "unless"];
 const FROM_OPTS: &[&str] =
     &["max_chars", "min_chars", "first", "last", "unless", "end_at", "continue_if", "short", "max_lines"];
-const LIST_OPTS: &[&str] =
-    &["max_chars", "min_chars", "first", "last", "unless", "max_items", "item_chars"];
+const LIST_OPTS: &[&str] = &["max_chars", "min_chars", "first", "last", "unless", "max_items", "item_chars"];
 
 impl Opts {
     fn parse(page: &Page, helper: &str, map: Option<&Map>, allowed: &[&str]) -> HelperResult<Self> {
@@ -191,11 +185,9 @@ impl Opts {
                 ));
             }
             let count = || -> HelperResult<usize> {
-                value
-                    .as_int()
-                    .ok()
-                    .and_then(|n| usize::try_from(n).ok())
-                    .ok_or_else(|| fail(codes::RULE_RUNTIME, format!("option `{key}` of `{helper}` must be a whole number ≥ 0")))
+                value.as_int().ok().and_then(|n| usize::try_from(n).ok()).ok_or_else(|| {
+                    fail(codes::RULE_RUNTIME, format!("option `{key}` of `{helper}` must be a whole number ≥ 0"))
+                })
             };
             let pattern = || -> HelperResult<Arc<Regex>> {
                 let s = value.clone().into_immutable_string().map_err(|_| {
@@ -283,13 +275,7 @@ fn drop_from(page: &Page, kind: &str, start: &str, opts: Option<&Map>) -> Helper
     Ok(n)
 }
 
-fn drop_between(
-    page: &Page,
-    kind: &str,
-    start: &str,
-    end: &str,
-    opts: Option<&Map>,
-) -> HelperResult<i64> {
+fn drop_between(page: &Page, kind: &str, start: &str, end: &str, opts: Option<&Map>) -> HelperResult<i64> {
     let start_re = page.regex(start)?;
     let end_re = page.regex(end)?;
     let o = Opts::parse(page, "drop_between", opts, FROM_OPTS)?;
@@ -391,27 +377,17 @@ pub fn register(engine: &mut Engine) {
     engine.register_type_with_name::<Page>("Document");
 
     engine.register_fn("drop_lines", |p: &mut Page, kind: &str, re: &str| drop_lines(p, kind, re, None));
-    engine.register_fn("drop_lines", |p: &mut Page, kind: &str, re: &str, o: Map| {
-        drop_lines(p, kind, re, Some(&o))
-    });
+    engine.register_fn("drop_lines", |p: &mut Page, kind: &str, re: &str, o: Map| drop_lines(p, kind, re, Some(&o)));
     engine.register_fn("drop_from", |p: &mut Page, kind: &str, re: &str| drop_from(p, kind, re, None));
-    engine.register_fn("drop_from", |p: &mut Page, kind: &str, re: &str, o: Map| {
-        drop_from(p, kind, re, Some(&o))
-    });
-    engine.register_fn("drop_between", |p: &mut Page, kind: &str, a: &str, b: &str| {
-        drop_between(p, kind, a, b, None)
-    });
+    engine.register_fn("drop_from", |p: &mut Page, kind: &str, re: &str, o: Map| drop_from(p, kind, re, Some(&o)));
+    engine.register_fn("drop_between", |p: &mut Page, kind: &str, a: &str, b: &str| drop_between(p, kind, a, b, None));
     engine.register_fn("drop_between", |p: &mut Page, kind: &str, a: &str, b: &str, o: Map| {
         drop_between(p, kind, a, b, Some(&o))
     });
     engine.register_fn("drop_list", |p: &mut Page, kind: &str, re: &str| drop_list(p, kind, re, None));
-    engine.register_fn("drop_list", |p: &mut Page, kind: &str, re: &str, o: Map| {
-        drop_list(p, kind, re, Some(&o))
-    });
+    engine.register_fn("drop_list", |p: &mut Page, kind: &str, re: &str, o: Map| drop_list(p, kind, re, Some(&o)));
     engine.register_fn("drop_text", |p: &mut Page, kind: &str, re: &str| drop_text(p, kind, re, None));
-    engine.register_fn("drop_text", |p: &mut Page, kind: &str, re: &str, o: Map| {
-        drop_text(p, kind, re, Some(&o))
-    });
+    engine.register_fn("drop_text", |p: &mut Page, kind: &str, re: &str, o: Map| drop_text(p, kind, re, Some(&o)));
     engine.register_fn("drop_paragraph", |p: &mut Page, kind: &str, i: i64| -> HelperResult<i64> {
         match index(p, i) {
             Some(i) => p.mark_paras(kind, i, i),
@@ -490,9 +466,14 @@ mod tests {
 
     #[test]
     fn drop_list_takes_the_heading_and_headline_items() {
-        let p = page("Body.\n\nRelated posts\n\nRussian FM: West sees Moldova as ‘next Ukraine’\n\nAnother headline\n\nThis is a sentence of prose that ends with a stop.");
+        let p = page(
+            "Body.\n\nRelated posts\n\nRussian FM: West sees Moldova as ‘next Ukraine’\n\nAnother headline\n\nThis is a sentence of prose that ends with a stop.",
+        );
         assert_eq!(drop_list(&p, "related_links", "^Related posts$", None).ok(), Some(3));
-        assert_eq!(marked(&p), ["Related posts\n\nRussian FM: West sees Moldova as ‘next Ukraine’\n\nAnother headline"]);
+        assert_eq!(
+            marked(&p),
+            ["Related posts\n\nRussian FM: West sees Moldova as ‘next Ukraine’\n\nAnother headline"]
+        );
     }
 
     #[test]

@@ -31,10 +31,7 @@ impl Patterns {
             .build()
             .map(Arc::new)
             .map_err(|e| format!("invalid pattern `{pattern}`: {e}"))?;
-        self.regexes
-            .write()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(pattern.to_owned(), re.clone());
+        self.regexes.write().unwrap_or_else(PoisonError::into_inner).insert(pattern.to_owned(), re.clone());
         Ok(re)
     }
 

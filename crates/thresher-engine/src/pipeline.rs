@@ -96,7 +96,12 @@ impl Ruleset {
     }
 
     /// The request's hint, else the URL's host, else text markers, else unknown.
-    fn resolve_outlet(&self, doc: &Document, host: Option<&str>, diags: &mut Vec<Diagnostic>) -> (Option<usize>, OutletRef) {
+    fn resolve_outlet(
+        &self,
+        doc: &Document,
+        host: Option<&str>,
+        diags: &mut Vec<Diagnostic>,
+    ) -> (Option<usize>, OutletRef) {
         let pick = |i: usize, how: OutletMatch| {
             let o = &self.outlets[i];
             (Some(i), OutletRef { id: o.id.clone(), name: o.name.clone(), matched_by: how })
@@ -135,7 +140,8 @@ impl Ruleset {
                     hits[owner[p]] += 1;
                 }
             }
-            let best = hits.iter().enumerate().filter(|(_, n)| **n > 0).max_by_key(|(i, n)| (**n, std::cmp::Reverse(*i)));
+            let best =
+                hits.iter().enumerate().filter(|(_, n)| **n > 0).max_by_key(|(i, n)| (**n, std::cmp::Reverse(*i)));
             if let Some((i, _)) = best {
                 return pick(i, OutletMatch::TextMarker);
             }
@@ -199,9 +205,7 @@ pub(crate) fn merge(text: &str, mut marks: Vec<Mark>) -> Vec<Removal> {
         }
         out.push((Span::new(start, m.span.end), m.kind, m.rule));
     }
-    out.into_iter()
-        .map(|(span, kind, rule)| Removal { span, kind: kind.to_string(), rule: rule.to_string() })
-        .collect()
+    out.into_iter().map(|(span, kind, rule)| Removal { span, kind: kind.to_string(), rule: rule.to_string() }).collect()
 }
 
 /// Builds `clean_text`: each paragraph without its removed parts, empty ones dropped, joined
@@ -335,7 +339,10 @@ fn broken(doc) { doc.drop_lines("x", "a"); throw "boom"; }
     fn too_large_is_an_error_and_empty_is_fine() {
         let rs = ruleset(&[("generic/g.rhai", GENERIC)]);
         let opts = ProcessOptions { max_document_bytes: 4 };
-        assert!(matches!(rs.process(&Document::new("d", "12345"), &opts), Err(Error::DocumentTooLarge { size: 5, limit: 4 })));
+        assert!(matches!(
+            rs.process(&Document::new("d", "12345"), &opts),
+            Err(Error::DocumentTooLarge { size: 5, limit: 4 })
+        ));
         let out = run(&rs, &Document::new("d", ""));
         assert!(out.clean_text.is_empty() && out.removals.is_empty());
     }
@@ -343,7 +350,13 @@ fn broken(doc) { doc.drop_lines("x", "a"); throw "boom"; }
     #[test]
     fn overlapping_marks_go_to_the_earliest_then_first_rule() {
         let text = "aaa bbb ccc";
-        let mk = |s, e, order, rule: &str| Mark { span: Span::new(s, e), kind: "k".into(), rule: rule.into(), order, seq: 0 };
+        let mk = |s, e, order, rule: &str| Mark {
+            span: Span::new(s, e),
+            kind: "k".into(),
+            rule: rule.into(),
+            order,
+            seq: 0,
+        };
         let rem = merge(text, vec![mk(4, 11, 0, "outlet"), mk(0, 7, 1, "generic"), mk(4, 7, 0, "outlet2")]);
         let got: Vec<(&str, &str)> = rem.iter().map(|r| (r.span.slice(text), r.rule.as_str())).collect();
         assert_eq!(got, [("aaa bbb", "generic"), ("ccc", "outlet")]);

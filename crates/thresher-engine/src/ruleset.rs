@@ -247,10 +247,7 @@ impl Ruleset {
             patterns: self.patterns.clone(),
         });
         let rules = self.outlets.iter().flat_map(|o| o.rules.iter()).chain(&self.generic);
-        rules
-            .filter_map(|r| self.call_rule(r, &page).err())
-            .filter(|d| d.code == codes::BAD_PATTERN)
-            .collect()
+        rules.filter_map(|r| self.call_rule(r, &page).err()).filter(|d| d.code == codes::BAD_PATTERN).collect()
     }
 
     /// Calls `rule` on `page`; a failure becomes a diagnostic naming the rule and position.
@@ -328,13 +325,15 @@ fn compile_file(engine: &Engine, path: &str, text: &str, diags: &mut Vec<Diagnos
         return None;
     }
     let outlet = if scope.contains("OUTLET") {
-        match scope.get_value::<Map>("OUTLET").ok_or_else(|| "`OUTLET` must be an object map: #{ id: ..., name: ... }".to_owned()).and_then(|m| parse_outlet(&m, path)) {
+        match scope
+            .get_value::<Map>("OUTLET")
+            .ok_or_else(|| "`OUTLET` must be an object map: #{ id: ..., name: ... }".to_owned())
+            .and_then(|m| parse_outlet(&m, path))
+        {
             Ok(o) => Some(o),
             Err(msg) => {
                 diags.push(
-                    Diagnostic::error(codes::OUTLET_DECLARATION, msg)
-                        .in_file(path)
-                        .at(find_line(text, "OUTLET"), 1),
+                    Diagnostic::error(codes::OUTLET_DECLARATION, msg).in_file(path).at(find_line(text, "OUTLET"), 1),
                 );
                 return None;
             }
@@ -383,16 +382,19 @@ fn parse_outlet(m: &Map, path: &str) -> Result<Outlet, String> {
         }
     }
     let id = get_str("id")?;
-    if id.is_empty() || !id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') || id == "unknown" {
+    if id.is_empty()
+        || !id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        || id == "unknown"
+    {
         return Err(format!("`OUTLET.id` `{id}` must be a lowercase slug such as \"the-moscow-times\""));
     }
-    let hosts = get_list("hosts")?
-        .into_iter()
-        .map(|h| h.trim().trim_start_matches("www.").to_ascii_lowercase())
-        .collect();
+    let hosts =
+        get_list("hosts")?.into_iter().map(|h| h.trim().trim_start_matches("www.").to_ascii_lowercase()).collect();
     let markers = get_list("markers")?;
     if markers.iter().any(|s| s.trim().len() < 8) {
-        return Err("every `OUTLET.markers` phrase must be at least 8 characters, or it will match unrelated articles".into());
+        return Err(
+            "every `OUTLET.markers` phrase must be at least 8 characters, or it will match unrelated articles".into()
+        );
     }
     Ok(Outlet { id, name: get_str("name")?, hosts, markers, file: path.to_owned(), rules: Vec::new() })
 }
@@ -495,7 +497,8 @@ mod tests {
 
     #[test]
     fn every_broken_file_is_reported() {
-        let e = errors(&[("a.rhai", "fn a(doc) { ( }"), ("b.rhai", "const OUTLET = #{ id: \"Bad Id\", name: \"x\" };")]);
+        let e =
+            errors(&[("a.rhai", "fn a(doc) { ( }"), ("b.rhai", "const OUTLET = #{ id: \"Bad Id\", name: \"x\" };")]);
         assert_eq!(e.len(), 2, "{e:?}");
         assert!(e[1].contains("T2002") && e[1].contains("lowercase slug"), "{e:?}");
     }
@@ -518,7 +521,10 @@ mod tests {
             Limits::default(),
         );
         let rs = rs.map_err(|e| e.to_string());
-        assert_eq!(rs.as_ref().map(Ruleset::rule_ids).ok(), Some(vec!["the_site.zeta".into(), "the_site.alpha".into()]));
+        assert_eq!(
+            rs.as_ref().map(Ruleset::rule_ids).ok(),
+            Some(vec!["the_site.zeta".into(), "the_site.alpha".into()])
+        );
         assert_eq!(rs.as_ref().ok().map(|r| r.outlets()[0].hosts.clone()), Some(vec!["site.com".into()]));
     }
 

@@ -129,8 +129,8 @@ mod tests {
 
     #[test]
     fn deadline_stops_a_script() {
-        let mut limits = Limits::default();
-        limits.max_operations = 0; // unlimited: only the deadline can stop it
+        // Unlimited operations: only the deadline can stop it.
+        let limits = Limits { max_operations: 0, ..Limits::default() };
         let e = engine(&limits);
         let _g = DeadlineGuard::set(Instant::now() + Duration::from_millis(20));
         let err = e.run("loop {}").err().map(|e| e.to_string()).unwrap_or_default();

@@ -93,7 +93,12 @@ pub fn response(text: &str, out: engine::Outcome, encoding: engine::OffsetEncodi
     let removals = out
         .removals
         .iter()
-        .map(|r| pb::Removal { span: spans.next(), kind: r.kind.clone(), rule: r.rule.clone(), text: r.span.slice(text).to_owned() })
+        .map(|r| pb::Removal {
+            span: spans.next(),
+            kind: r.kind.clone(),
+            rule: r.rule.clone(),
+            text: r.span.slice(text).to_owned(),
+        })
         .collect();
     let claims = out
         .claims
@@ -104,7 +109,11 @@ pub fn response(text: &str, out: engine::Outcome, encoding: engine::OffsetEncodi
             pb::Claim {
                 span,
                 text: c.span.slice(text).to_owned(),
-                speaker: Some(pb::Speaker { name: c.speaker.name.clone(), canonical: c.speaker.canonical.clone(), span: speaker_span }),
+                speaker: Some(pb::Speaker {
+                    name: c.speaker.name.clone(),
+                    canonical: c.speaker.canonical.clone(),
+                    span: speaker_span,
+                }),
                 form: claim_form(c.form) as i32,
                 cue: c.cue.clone(),
                 labels: c
@@ -122,7 +131,11 @@ pub fn response(text: &str, out: engine::Outcome, encoding: engine::OffsetEncodi
         .collect();
     pb::ProcessResponse {
         document_id: out.document_id,
-        outlet: Some(pb::Outlet { id: out.outlet.id, name: out.outlet.name, matched_by: outlet_match(out.outlet.matched_by) as i32 }),
+        outlet: Some(pb::Outlet {
+            id: out.outlet.id,
+            name: out.outlet.name,
+            matched_by: outlet_match(out.outlet.matched_by) as i32,
+        }),
         clean_text: out.clean_text,
         removals,
         claims,
@@ -171,7 +184,10 @@ pub fn diagnostic(d: engine::Diagnostic) -> pb::Diagnostic {
 pub fn failed(document_id: String, status: &Status) -> pb::ProcessResponse {
     pb::ProcessResponse {
         document_id,
-        error: Some(pb::DocumentError { code: format!("{:?}", status.code()).to_uppercase_snake(), message: status.message().to_owned() }),
+        error: Some(pb::DocumentError {
+            code: format!("{:?}", status.code()).to_uppercase_snake(),
+            message: status.message().to_owned(),
+        }),
         ..pb::ProcessResponse::default()
     }
 }

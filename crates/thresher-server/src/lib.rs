@@ -80,11 +80,15 @@ pub async fn serve(
     on_listening: impl FnOnce(SocketAddr),
 ) -> Result<(), ServeError> {
     let dir = cfg.rules.clone();
-    let loaded = tokio::task::spawn_blocking(move || Ruleset::load_dir(&dir, Limits::default()))
-        .await
-        .map_err(|e| ServeError::Rules {
-            dir: cfg.rules.display().to_string(),
-            source: thresher_engine::Error::Io { path: cfg.rules.display().to_string(), source: std::io::Error::other(e) },
+    let loaded =
+        tokio::task::spawn_blocking(move || Ruleset::load_dir(&dir, Limits::default())).await.map_err(|e| {
+            ServeError::Rules {
+                dir: cfg.rules.display().to_string(),
+                source: thresher_engine::Error::Io {
+                    path: cfg.rules.display().to_string(),
+                    source: std::io::Error::other(e),
+                },
+            }
         })?;
     let ruleset = loaded.map_err(|source| ServeError::Rules { dir: cfg.rules.display().to_string(), source })?;
     tracing::info!(
@@ -100,9 +104,11 @@ pub async fn serve(
     let local = listener.local_addr().map_err(|source| ServeError::Bind { addr: cfg.addr, source })?;
 
     let (health, health_service) = tonic_health::server::health_reporter();
-    let svc = ThresherService::new(rules, ProcessOptions { max_document_bytes: cfg.max_document_bytes }, cfg.stream_window);
+    let svc =
+        ThresherService::new(rules, ProcessOptions { max_document_bytes: cfg.max_document_bytes }, cfg.stream_window);
     let limit = cfg.max_document_bytes.saturating_add(ENVELOPE_BYTES);
-    let thresher = ThresherServer::new(svc).max_decoding_message_size(limit).max_encoding_message_size(limit.saturating_mul(2));
+    let thresher =
+        ThresherServer::new(svc).max_decoding_message_size(limit).max_encoding_message_size(limit.saturating_mul(2));
     health.set_serving::<ThresherServer<ThresherService>>().await;
     health.set_service_status("", tonic_health::ServingStatus::Serving).await;
 

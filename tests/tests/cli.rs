@@ -1,0 +1,150 @@
+//! The `thresher` command as batch users and rule authors run it.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use thresher_e2e::{rules, seeds, shared, thresher};
+
+fn stdout_of(cmd: &mut Command) -> (bool, String, String) {
+    let out = cmd.output().expect("run");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn seeds_meet_the_boilerplate_minimums() {
+    let (ok, json, err) = stdout_of(thresher().arg("process").arg("--rules").arg(rules()).args(seeds()));
+    assert!(ok, "{err}");
+    assert_eq!(json.lines().count(), 5);
+    let out = std::env::temp_dir().join(format!("thresher-seeds-{}.jsonl", std::process::id()));
+    std::fs::write(&out, &json).expect("write");
+    let (ok, report, err) = stdout_of(
+        Command::new("python3")
+            .arg(shared().join("eval/score.py"))
+            .arg("--corpus")
+            .arg(shared().join("corpus"))
+            .arg("--responses")
+            .arg(&out)
+            .args(["--min", "boilerplate_recall=0.98", "--min", "body_retention=1.0", "--min", "outlet_accuracy=1.0"]),
+    );
+    let _ = std::fs::remove_file(&out);
+    assert!(ok, "score.py failed:\n{report}\n{err}");
+}
+
+#[test]
+fn process_reads_stdin_and_names_documents_by_file() {
+    let mut child = thresher()
+        .args(["process", "--rules"])
+        .arg(rules())
+        .arg("-")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    child.stdin.take().expect("stdin").write_all(b"Photo: AFP\nThe talks ended.\n").expect("write");
+    let out = child.wait_with_output().expect("wait");
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    assert_eq!(v["documentId"], "-");
+    assert_eq!(v["cleanText"], "The talks ended.");
+    assert_eq!(v["removals"][0]["kind"], "caption");
+
+    let (_, json, _) = stdout_of(thresher().arg("process").arg("--rules").arg(rules()).arg(&seeds()[0]));
+    let v: serde_json::Value = serde_json::from_str(json.trim()).expect("json");
+    assert_eq!(v["documentId"], "000_66b45cebf3a757da.txt");
+}
+
+#[test]
+fn shipped_rules_check_and_pass_their_tests() {
+    let (ok, out, err) = stdout_of(thresher().arg("check").arg(rules()));
+    assert!(ok && out.starts_with("ok: "), "{out}{err}");
+    let (ok, out, err) = stdout_of(thresher().arg("test").arg(rules()));
+    assert!(ok, "{out}{err}");
+    assert!(out.contains(" 0 failed"), "{out}");
+}
+
+#[test]
+fn broken_rules_are_reported_with_file_line_and_column() {
+    let dir = std::env::temp_dir().join(format!("thresher-broken-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("generic")).expect("mkdir");
+    std::fs::write(
+        dir.join("generic/bad.rhai"),
+        "// a comment\nfn captions(doc) {\n    doc.drop_lines(\"caption\", \"^Photo\"\n}\n",
+    )
+    .expect("write");
+    let (ok, _, err) = stdout_of(thresher().arg("check").arg(&dir));
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(!ok);
+    assert!(err.contains("generic/bad.rhai:4:1: error[T2001]"), "{err}");
+}
+
+#[test]
+fn offsets_slice_correctly_in_python_and_javascript() {
+    // Curly quotes, dashes, accents and astral-plane emoji before and inside removals.
+    let text = "“Ukraine’s strikes — again” 🇺🇦 said officials 😀.\nPhoto: Łukasz Kowalski/AFP 📷\nShare on Facebook\nThe ministry’s “final” word — no 🙅.\n";
+    let run = |enc: &str| {
+        let mut child = thresher()
+            .args(["process", "--offset-encoding", enc, "--rules"])
+            .arg(rules())
+            .arg("-")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        child.stdin.take().expect("stdin").write_all(text.as_bytes()).expect("write");
+        let out = child.wait_with_output().expect("wait");
+        assert!(out.status.success());
+        String::from_utf8(out.stdout).expect("utf8")
+    };
+    let input = std::env::temp_dir().join(format!("thresher-offsets-{}.txt", std::process::id()));
+    std::fs::write(&input, text).expect("write");
+
+    let py = r#"
+import json, sys
+text = open(sys.argv[1], encoding="utf-8").read()
+resp = json.loads(sys.stdin.read())
+assert len(resp["removals"]) == 2, resp["removals"]
+for r in resp["removals"]:
+    s = r["span"]
+    assert text[s["start"]:s["end"]] == r["text"], (text[s["start"]:s["end"]], r["text"])
+print("ok")
+"#;
+    let js = r#"
+const fs = require("fs");
+const text = fs.readFileSync(process.argv[1], "utf8");
+const resp = JSON.parse(fs.readFileSync(0, "utf8"));
+if (resp.removals.length !== 2) throw new Error("removals: " + JSON.stringify(resp.removals));
+for (const r of resp.removals) {
+  const got = text.slice(r.span.start, r.span.end);
+  if (got !== r.text) throw new Error(JSON.stringify([got, r.text]));
+}
+console.log("ok");
+"#;
+    for (interp, flag, script, enc) in [("python3", "-c", py, "code-points"), ("node", "-e", js, "utf16")] {
+        let json = run(enc);
+        let mut cmd = Command::new(interp);
+        cmd.args([flag, script]);
+        if interp == "node" {
+            cmd.arg("--");
+        }
+        let mut child = cmd
+            .arg(&input)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{interp} must be installed: {e}"));
+        child.stdin.take().expect("stdin").write_all(json.as_bytes()).expect("write");
+        let out = child.wait_with_output().expect("wait");
+        assert!(
+            out.status.success() && out.stdout.starts_with(b"ok"),
+            "{interp} slicing failed for {enc}:\n{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let _ = std::fs::remove_file(&input);
+}
