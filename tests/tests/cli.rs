@@ -15,7 +15,7 @@ fn stdout_of(cmd: &mut Command) -> (bool, String, String) {
 }
 
 #[test]
-fn seeds_meet_the_boilerplate_minimums() {
+fn seeds_meet_the_boilerplate_and_claim_minimums() {
     let (ok, json, err) = stdout_of(thresher().arg("process").arg("--rules").arg(rules()).args(seeds()));
     assert!(ok, "{err}");
     assert_eq!(json.lines().count(), 5);
@@ -28,7 +28,9 @@ fn seeds_meet_the_boilerplate_minimums() {
             .arg(shared().join("corpus"))
             .arg("--responses")
             .arg(&out)
-            .args(["--min", "boilerplate_recall=0.98", "--min", "body_retention=1.0", "--min", "outlet_accuracy=1.0"]),
+            .args(["--min", "boilerplate_recall=0.98", "--min", "body_retention=1.0", "--min", "outlet_accuracy=1.0"])
+            .args(["--min", "claim_recall=0.95", "--min", "attribution_f1=0.9", "--min", "form_accuracy=0.9"])
+            .args(["--min", "type_accuracy=0.7"]),
     );
     let _ = std::fs::remove_file(&out);
     assert!(ok, "score.py failed:\n{report}\n{err}");

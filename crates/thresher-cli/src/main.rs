@@ -11,6 +11,19 @@ use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use thresher_engine::{Document, Limits, OffsetEncoding, ProcessOptions, Ruleset};
 
+use explain::Style;
+
+mod explain;
+
+/// What `thresher process` prints.
+#[derive(Clone, Copy)]
+enum Output {
+    /// One ProcessResponse per line, offsets in this encoding.
+    Json(OffsetEncoding),
+    /// The human-readable account.
+    Explain(Style),
+}
+
 #[derive(Parser)]
 #[command(
     name = "thresher",
@@ -49,6 +62,10 @@ enum Command {
         /// Largest document accepted, in bytes.
         #[arg(long, env = "THRESHER_MAX_DOCUMENT_BYTES", default_value_t = thresher_engine::DEFAULT_MAX_DOCUMENT_BYTES)]
         max_document_bytes: usize,
+        /// Print a human-readable account instead of JSON: every line with the rule that
+        /// removed it, every claim with its speaker, cue and the rules that labelled it.
+        #[arg(long)]
+        explain: bool,
         /// Files to process; a directory means every .txt file in it; `-` reads standard input.
         #[arg(required = true)]
         inputs: Vec<PathBuf>,
@@ -107,9 +124,10 @@ fn main() -> ExitCode {
             init_logging("info", log_format);
             serve(config)
         }
-        Command::Process { rules, outlet, url, offset_encoding, max_document_bytes, inputs } => {
+        Command::Process { rules, outlet, url, offset_encoding, max_document_bytes, explain, inputs } => {
             init_logging("warn", LogFormat::Text);
-            process(&rules, outlet, url, offset_encoding.into(), max_document_bytes, &inputs)
+            let output = if explain { Output::Explain(Style::detect()) } else { Output::Json(offset_encoding.into()) };
+            process(&rules, outlet, url, output, max_document_bytes, &inputs)
         }
         Command::Check { rules } => {
             init_logging("warn", LogFormat::Text);
@@ -186,7 +204,7 @@ fn process(
     rules: &Path,
     outlet: Option<String>,
     url: Option<String>,
-    encoding: OffsetEncoding,
+    output: Output,
     max_document_bytes: usize,
     inputs: &[PathBuf],
 ) -> anyhow::Result<ExitCode> {
@@ -223,9 +241,14 @@ fn process(
                 for d in &outcome.diagnostics {
                     eprintln!("{}: {}", doc.id, with_dir(rules, d));
                 }
-                let resp = thresher_server::convert::response(&doc.text, outcome, encoding);
-                serde_json::to_writer(&mut out, &resp)?;
-                out.write_all(b"\n")?;
+                match output {
+                    Output::Json(encoding) => {
+                        let resp = thresher_server::convert::response(&doc.text, outcome, encoding);
+                        serde_json::to_writer(&mut out, &resp)?;
+                        out.write_all(b"\n")?;
+                    }
+                    Output::Explain(style) => out.write_all(explain::render(&doc.text, &outcome, style).as_bytes())?,
+                }
             }
             Err(e) => {
                 eprintln!("error: {}: {e}", doc.id);

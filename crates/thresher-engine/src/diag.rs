@@ -40,6 +40,8 @@ pub mod codes {
     pub const RULE_RUNTIME: &str = "T2101";
     /// A rule hit a sandbox limit (operations, sizes, call depth).
     pub const RULE_LIMIT: &str = "T2102";
+    /// Claim finding failed on a document (an engine bug, reported rather than fatal).
+    pub const CLAIMS_FAILED: &str = "T2201";
     /// A rule test's expectations were not met.
     pub const TEST_FAILED: &str = "T3001";
     /// A rule test file cannot be parsed.

@@ -152,8 +152,11 @@ pub struct Claim {
     pub cue: String,
     /// Where the cue is.
     pub cue_span: Option<Span>,
-    /// Labels from the claim rules.
+    /// Labels from the claim rules: the statement type first, then topics.
     pub labels: Vec<Label>,
+    /// The outer source through which the statement is reported, if any ("Lavrov said ...,
+    /// the Foreign Ministry said": the ministry).
+    pub source: Option<Speaker>,
 }
 
 /// Everything the pipeline produced for one document.

@@ -17,6 +17,14 @@
 //! ]
 //! kept = ["Kyiv insists it is making major strides."]         # must survive in clean_text
 //! clean_text = "..."                                         # optional, exact
+//! not_claims = ["The authorities claim our work"]            # no claim may contain these
+//!
+//! [[expect.claims]]                               # each must match one claim
+//! text = "accused the United States"              # part of the claim's text
+//! speaker = "Sergei Lavrov"                       # canonical speaker, optional
+//! form = "indirect"                               # direct | indirect | mixed, optional
+//! type = "accusation"                             # the statement type label, optional
+//! labels = ["sanctions"]                          # labels it must carry, optional
 //! ```
 //!
 //! `thresher test` runs them, and a ruleset whose tests fail is never swapped in.
@@ -24,7 +32,7 @@
 use serde::Deserialize;
 
 use crate::diag::{Diagnostic, codes};
-use crate::document::{Document, Outcome};
+use crate::document::{Claim, ClaimForm, Document, Outcome};
 use crate::pipeline::ProcessOptions;
 use crate::ruleset::Ruleset;
 
@@ -76,6 +84,30 @@ pub struct Expect {
     pub kept: Vec<String>,
     /// Exact expected `clean_text`.
     pub clean_text: Option<String>,
+    /// Claims that must exist.
+    #[serde(default)]
+    pub claims: Vec<ExpectClaim>,
+    /// Texts no claim may contain.
+    #[serde(default)]
+    pub not_claims: Vec<String>,
+}
+
+/// One expected claim.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectClaim {
+    /// A part of the claim's text.
+    pub text: String,
+    /// Expected canonical speaker.
+    pub speaker: Option<String>,
+    /// Expected form: "direct", "indirect" or "mixed".
+    pub form: Option<String>,
+    /// Expected statement type (the first label).
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    /// Labels the claim must carry.
+    #[serde(default)]
+    pub labels: Vec<String>,
 }
 
 /// One expected removal.
@@ -164,11 +196,74 @@ impl Fixture {
         {
             fails.push(format!("clean_text differs:\n--- expected\n{}\n--- got\n{}", want.trim(), out.clean_text));
         }
+        for want in &e.claims {
+            if let Some(f) = claim_failure(want, text, out) {
+                fails.push(f);
+            }
+        }
+        for not in &e.not_claims {
+            if let Some(c) = out.claims.iter().find(|c| c.span.slice(text).contains(not.as_str())) {
+                fails.push(format!(
+                    "expected no claim containing {:?}, but found one by {}",
+                    short(not),
+                    c.speaker.canonical
+                ));
+            }
+        }
         for d in &out.diagnostics {
             fails.push(format!("rule diagnostic: {d}"));
         }
         fails
     }
+}
+
+fn form_name(f: ClaimForm) -> &'static str {
+    match f {
+        ClaimForm::Direct => "direct",
+        ClaimForm::Indirect => "indirect",
+        ClaimForm::Mixed => "mixed",
+    }
+}
+
+/// Why no claim of `out` meets `want`, or None when one does.
+fn claim_failure(want: &ExpectClaim, text: &str, out: &Outcome) -> Option<String> {
+    let candidates: Vec<&Claim> =
+        out.claims.iter().filter(|c| c.span.slice(text).contains(want.text.as_str())).collect();
+    if candidates.is_empty() {
+        let got: Vec<String> = out.claims.iter().map(|c| format!("{:?}", short(c.span.slice(text)))).collect();
+        return Some(format!("expected a claim containing {:?}; claims were: [{}]", short(&want.text), got.join(", ")));
+    }
+    let mut why = Vec::new();
+    for c in &candidates {
+        let mut wrong = Vec::new();
+        if let Some(s) = &want.speaker
+            && &c.speaker.canonical != s
+        {
+            wrong.push(format!("speaker `{}` (from {:?}), not `{s}`", c.speaker.canonical, c.speaker.name));
+        }
+        if let Some(f) = &want.form
+            && form_name(c.form) != f
+        {
+            wrong.push(format!("form {}, not {f}", form_name(c.form)));
+        }
+        let first = c.labels.first().map(|l| l.name.as_str()).unwrap_or("");
+        if let Some(k) = &want.kind
+            && first != k
+        {
+            let by = c.labels.first().map(|l| format!(" by {}", l.rule)).unwrap_or_default();
+            wrong.push(format!("type `{first}`{by}, not `{k}`"));
+        }
+        for l in &want.labels {
+            if !c.labels.iter().any(|x| &x.name == l) {
+                wrong.push(format!("no label `{l}`"));
+            }
+        }
+        if wrong.is_empty() {
+            return None;
+        }
+        why.push(wrong.join(", "));
+    }
+    Some(format!("the claim containing {:?} has {}", short(&want.text), why.join("; or ")))
 }
 
 fn short(s: &str) -> String {

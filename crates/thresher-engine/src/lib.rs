@@ -5,6 +5,8 @@
 //! benchmarks all call it the same way: compile a [`Ruleset`] once, then
 //! [`Ruleset::process`] documents with it from any number of threads.
 
+pub mod claim_rules;
+pub mod claims;
 pub mod diag;
 pub mod document;
 pub mod error;
@@ -16,6 +18,7 @@ pub mod pipeline;
 pub mod ruleset;
 pub mod sandbox;
 pub mod segment;
+pub mod sentences;
 
 pub use diag::{Diagnostic, Severity};
 pub use document::{Claim, ClaimForm, Document, Label, Outcome, OutletMatch, OutletRef, Piece, Removal, Span, Speaker};

@@ -29,7 +29,7 @@ pub struct HelperError {
 
 type HelperResult<T> = Result<T, Box<EvalAltResult>>;
 
-fn fail(code: &'static str, message: impl Into<String>) -> Box<EvalAltResult> {
+pub(crate) fn fail(code: &'static str, message: impl Into<String>) -> Box<EvalAltResult> {
     EvalAltResult::ErrorRuntime(Dynamic::from(HelperError { code, message: message.into() }), Position::NONE).into()
 }
 

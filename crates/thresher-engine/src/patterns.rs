@@ -8,6 +8,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, PoisonError, RwLock};
 
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex::{Regex, RegexBuilder};
 
 /// Compiled regex size limit: keeps a pathological pattern from taking memory or time.
@@ -17,6 +18,7 @@ const REGEX_SIZE_LIMIT: usize = 8 << 20;
 #[derive(Debug, Default)]
 pub struct Patterns {
     regexes: RwLock<HashMap<String, Arc<Regex>>>,
+    terms: RwLock<HashMap<Vec<String>, Arc<AhoCorasick>>>,
 }
 
 impl Patterns {
@@ -33,6 +35,21 @@ impl Patterns {
             .map_err(|e| format!("invalid pattern `{pattern}`: {e}"))?;
         self.regexes.write().unwrap_or_else(PoisonError::into_inner).insert(pattern.to_owned(), re.clone());
         Ok(re)
+    }
+
+    /// A case-insensitive multi-term matcher for `terms`, built on first use.
+    pub fn terms(&self, terms: &[String]) -> Result<Arc<AhoCorasick>, String> {
+        if let Some(ac) = self.terms.read().unwrap_or_else(PoisonError::into_inner).get(terms) {
+            return Ok(ac.clone());
+        }
+        let ac = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(terms)
+            .map(Arc::new)
+            .map_err(|e| format!("invalid term list: {e}"))?;
+        self.terms.write().unwrap_or_else(PoisonError::into_inner).insert(terms.to_vec(), ac.clone());
+        Ok(ac)
     }
 
     /// How many distinct patterns are compiled.

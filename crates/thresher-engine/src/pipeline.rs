@@ -6,8 +6,10 @@ use std::time::Instant;
 
 use rhai::{Dynamic, Map};
 
+use crate::claim_rules::{ClaimFacts, ClaimHandle};
+use crate::claims::{self, Found};
 use crate::diag::{Diagnostic, codes};
-use crate::document::{Document, Outcome, OutletMatch, OutletRef, Piece, Removal, Span};
+use crate::document::{Claim, Document, Outcome, OutletMatch, OutletRef, Piece, Removal, Span, Speaker};
 use crate::error::{Error, Result};
 use crate::page::{Mark, Page, PageCtx};
 use crate::ruleset::Ruleset;
@@ -54,24 +56,41 @@ impl Ruleset {
             metadata: doc.metadata.iter().map(|(k, v)| (k.as_str().into(), Dynamic::from(v.clone()))).collect::<Map>(),
             patterns: self.patterns.clone(),
         });
-        self.run_rules(outlet_idx, &page, &mut diagnostics);
+        let _deadline = DeadlineGuard::set(Instant::now() + self.limits.time_budget);
+        let in_time = self.run_rules(outlet_idx, &page, &mut diagnostics);
 
         let removals = merge(&doc.text, page.take_marks());
         let (clean_text, clean_map) = clean(&doc.text, &paras, &removals);
+        // Claims come from the kept text only: boilerplate never speaks.
+        let pieces: Vec<(Span, usize)> =
+            clean_map.iter().map(|p| (p.source, paras.spans.partition_point(|s| s.end <= p.source.start))).collect();
+        // The finder is plain string work that cannot fail; should a bug make it panic, the
+        // document still gets its cleaned text and a diagnostic instead of losing everything.
+        let found =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| claims::find(&doc.text, &pieces, &self.speakers)))
+                .unwrap_or_else(|_| {
+                    diagnostics.push(Diagnostic::error(
+                    codes::CLAIMS_FAILED,
+                    "claim finding failed on this document, so it has no claims; please report it with the document",
+                ));
+                    Vec::new()
+                });
+        let claims =
+            if in_time { self.label_claims(&doc.text, &outlet.id, found, &mut diagnostics) } else { Vec::new() };
         Ok(Outcome {
             document_id: doc.id.clone(),
             outlet,
             clean_text,
             clean_map,
             removals,
-            claims: Vec::new(),
+            claims,
             ruleset_version: self.version.clone(),
             diagnostics,
         })
     }
 
-    fn run_rules(&self, outlet: Option<usize>, page: &Page, diagnostics: &mut Vec<Diagnostic>) {
-        let _deadline = DeadlineGuard::set(Instant::now() + self.limits.time_budget);
+    /// Runs the boilerplate rules; false when the time budget ran out.
+    fn run_rules(&self, outlet: Option<usize>, page: &Page, diagnostics: &mut Vec<Diagnostic>) -> bool {
         let outlet_rules = outlet.and_then(|i| self.outlets.get(i)).map(|o| o.rules.as_slice()).unwrap_or_default();
         let rules: Vec<_> = outlet_rules.iter().chain(&self.generic).collect();
         for (order, rule) in rules.iter().enumerate() {
@@ -89,10 +108,67 @@ impl Ruleset {
                             format!("time budget exhausted: rules not run on this document: {}", skipped.join(", ")),
                         ));
                     }
-                    return;
+                    return false;
                 }
             }
         }
+        true
+    }
+
+    /// Runs the claim rules on every claim found and builds the claims.
+    fn label_claims(
+        &self,
+        text: &str,
+        outlet: &str,
+        found: Vec<Found>,
+        diagnostics: &mut Vec<Diagnostic>,
+    ) -> Vec<Claim> {
+        let mut out = Vec::with_capacity(found.len());
+        let mut failed: Vec<&str> = Vec::new();
+        for f in found {
+            let handle = ClaimHandle::new(ClaimFacts {
+                text: f.span.slice(text).to_owned(),
+                start: f.span.start,
+                cue: f.cue.clone(),
+                cue_span: f.cue_span,
+                form: f.form,
+                speaker: f.canonical.clone(),
+                mention: f.mention.map(|m| m.slice(text).to_owned()).unwrap_or_default(),
+                outlet: outlet.to_owned(),
+                patterns: self.patterns.clone(),
+            });
+            for rule in &self.claim_rules {
+                if failed.contains(&&*rule.id) {
+                    continue;
+                }
+                handle.begin_rule(rule.id.clone());
+                let mark = handle.mark();
+                if let Err(d) = self.call_claim_rule(rule, &handle) {
+                    // One diagnostic per rule and document, not one per claim.
+                    handle.undo(mark);
+                    failed.push(&rule.id);
+                    diagnostics.push(d);
+                }
+            }
+            out.push(Claim {
+                span: f.span,
+                speaker: Speaker {
+                    name: f.mention.map(|m| m.slice(text).to_owned()).unwrap_or_default(),
+                    canonical: f.canonical,
+                    span: f.mention,
+                },
+                form: f.form,
+                cue: f.cue,
+                cue_span: f.cue_span,
+                labels: handle.take_labels(),
+                source: f.source.map(|(span, canonical)| Speaker {
+                    name: span.slice(text).to_owned(),
+                    canonical,
+                    span: Some(span),
+                }),
+            });
+        }
+        out
     }
 
     /// The request's hint, else the URL's host, else text markers, else unknown.

@@ -3,8 +3,11 @@
 //!
 //! A rule file is a Rhai script. A file that declares `const OUTLET = #{ id, name, hosts,
 //! markers }` holds one outlet's rules; any other file holds generic rules that run on every
-//! document. Every public function of one parameter (`fn captions(doc) { ... }`) is a rule, and
-//! its id is `<file stem>.<function>`; `private fn` helpers are not rules. Rule tests are TOML
+//! document. Every public function of one parameter is a rule, and its id is
+//! `<file stem>.<function>`: a boilerplate rule when the parameter is `doc`
+//! (`fn captions(doc) { ... }`), a claim rule when it is `claim` (`fn denial(claim) { ... }`);
+//! `private fn` helpers are not rules. A file may declare `const SPEAKERS = #{ aliases, roles }`
+//! to teach speaker resolution a domain's aliases and role nouns. Rule tests are TOML
 //! files (see [`crate::fixtures`]). The directory layout (`outlets/`, `generic/`, `tests/`) is
 //! for people; the loader goes by content, so flat layouts such as Kubernetes ConfigMaps work.
 //!
@@ -19,7 +22,10 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use rhai::{AST, CallFnOptions, Dynamic, Engine, EvalAltResult, FnAccess, Map, Scope};
 use sha2::{Digest, Sha256};
 
+use crate::claim_rules::{ClaimFacts, ClaimHandle};
+use crate::claims::SpeakerKnowledge;
 use crate::diag::{Diagnostic, codes};
+use crate::document::ClaimForm;
 use crate::error::{Error, Result};
 use crate::fixtures::Fixture;
 use crate::page::{HelperError, Page, PageCtx};
@@ -94,6 +100,8 @@ pub struct Rule {
     pub file: String,
     function: String,
     ast: Arc<AST>,
+    /// True for a claim rule (`fn x(claim)`), false for a boilerplate rule (`fn x(doc)`).
+    pub on_claims: bool,
 }
 
 /// An outlet and its rules.
@@ -121,6 +129,8 @@ pub struct Ruleset {
     pub(crate) patterns: Arc<Patterns>,
     pub(crate) outlets: Vec<Outlet>,
     pub(crate) generic: Vec<Rule>,
+    pub(crate) claim_rules: Vec<Rule>,
+    pub(crate) speakers: SpeakerKnowledge,
     pub(crate) hosts: HashMap<String, usize>,
     pub(crate) markers: Option<(AhoCorasick, Vec<usize>)>,
     pub(crate) fixtures: Vec<Fixture>,
@@ -149,6 +159,8 @@ impl Ruleset {
         let mut diags = Vec::new();
         let mut outlets: Vec<Outlet> = Vec::new();
         let mut generic = Vec::new();
+        let mut claim_rules = Vec::new();
+        let mut speakers = SpeakerKnowledge::default();
         let mut fixtures = Vec::new();
         let mut rule_ids: HashMap<Arc<str>, String> = HashMap::new();
 
@@ -172,12 +184,18 @@ impl Ruleset {
                     );
                 }
             }
+            let (on_claims, on_docs): (Vec<Rule>, Vec<Rule>) = file.rules.into_iter().partition(|r| r.on_claims);
+            claim_rules.extend(on_claims);
+            if let Some(k) = file.speakers {
+                speakers.aliases.extend(k.aliases);
+                speakers.roles.extend(k.roles);
+            }
             match file.outlet {
                 Some(mut o) => {
-                    o.rules = file.rules;
+                    o.rules = on_docs;
                     outlets.push(o);
                 }
-                None => generic.extend(file.rules),
+                None => generic.extend(on_docs),
             }
         }
 
@@ -205,7 +223,7 @@ impl Ruleset {
                 }
             }
         }
-        if outlets.is_empty() && generic.is_empty() && diags.is_empty() {
+        if outlets.is_empty() && generic.is_empty() && claim_rules.is_empty() && diags.is_empty() {
             diags.push(Diagnostic::error(
                 codes::EMPTY_RULESET,
                 "no rules found: the rules directory has no .rhai file with a rule function; \
@@ -224,6 +242,8 @@ impl Ruleset {
             patterns: Arc::default(),
             outlets,
             generic,
+            claim_rules,
+            speakers,
             hosts,
             markers,
             fixtures,
@@ -247,7 +267,31 @@ impl Ruleset {
             patterns: self.patterns.clone(),
         });
         let rules = self.outlets.iter().flat_map(|o| o.rules.iter()).chain(&self.generic);
-        rules.filter_map(|r| self.call_rule(r, &page).err()).filter(|d| d.code == codes::BAD_PATTERN).collect()
+        let claim = ClaimHandle::new(ClaimFacts {
+            text: String::new(),
+            start: 0,
+            cue: String::new(),
+            cue_span: None,
+            form: ClaimForm::Indirect,
+            speaker: String::new(),
+            mention: String::new(),
+            outlet: String::new(),
+            patterns: self.patterns.clone(),
+        });
+        rules
+            .filter_map(|r| self.call_rule(r, &page).err())
+            .chain(self.claim_rules.iter().filter_map(|r| self.call_claim_rule(r, &claim).err()))
+            .filter(|d| d.code == codes::BAD_PATTERN)
+            .collect()
+    }
+
+    /// Calls claim rule `rule` on `claim`.
+    pub(crate) fn call_claim_rule(&self, rule: &Rule, claim: &ClaimHandle) -> Result<(), Diagnostic> {
+        let opts = CallFnOptions::new().eval_ast(false).rewind_scope(true);
+        self.engine
+            .call_fn_with_options::<Dynamic>(opts, &mut Scope::new(), &rule.ast, &rule.function, (claim.clone(),))
+            .map(drop)
+            .map_err(|e| eval_diag(&e, &rule.file, &self.limits).for_rule(rule.id.to_string()))
     }
 
     /// Calls `rule` on `page`; a failure becomes a diagnostic naming the rule and position.
@@ -274,10 +318,15 @@ impl Ruleset {
         &self.generic
     }
 
-    /// Every rule id, outlet rules first.
+    /// Every rule id: outlet rules, generic rules, then claim rules.
     pub fn rule_ids(&self) -> Vec<String> {
         let outlet_rules = self.outlets.iter().flat_map(|o| o.rules.iter());
-        outlet_rules.chain(&self.generic).map(|r| r.id.to_string()).collect()
+        outlet_rules.chain(&self.generic).chain(&self.claim_rules).map(|r| r.id.to_string()).collect()
+    }
+
+    /// The claim rules, in file order.
+    pub fn claim_rules(&self) -> &[Rule] {
+        &self.claim_rules
     }
 
     /// Every file the ruleset was built from.
@@ -298,6 +347,7 @@ impl Ruleset {
 
 struct CompiledFile {
     outlet: Option<Outlet>,
+    speakers: Option<SpeakerKnowledge>,
     rules: Vec<Rule>,
 }
 
@@ -342,23 +392,44 @@ fn compile_file(engine: &Engine, path: &str, text: &str, diags: &mut Vec<Diagnos
         None
     };
 
-    let mut fns: Vec<(usize, String)> = ast
+    let speakers = if scope.contains("SPEAKERS") {
+        match scope
+            .get_value::<Map>("SPEAKERS")
+            .ok_or_else(|| "`SPEAKERS` must be an object map: #{ aliases: #{...}, roles: [...] }".to_owned())
+            .and_then(|m| parse_speakers(&m))
+        {
+            Ok(k) => Some(k),
+            Err(msg) => {
+                diags.push(
+                    Diagnostic::error(codes::OUTLET_DECLARATION, msg).in_file(path).at(find_line(text, "SPEAKERS"), 1),
+                );
+                return None;
+            }
+        }
+    } else {
+        None
+    };
+
+    let mut fns: Vec<(usize, String, bool)> = ast
         .iter_functions()
         .filter(|f| f.access == FnAccess::Public && f.params.len() == 1)
-        .map(|f| (text.find(&format!("fn {}(", f.name)).unwrap_or(usize::MAX), f.name.to_owned()))
+        .map(|f| {
+            (text.find(&format!("fn {}(", f.name)).unwrap_or(usize::MAX), f.name.to_owned(), f.params[0] == "claim")
+        })
         .collect();
     fns.sort();
     let ast = Arc::new(ast);
     let rules = fns
         .into_iter()
-        .map(|(_, function)| Rule {
+        .map(|(_, function, on_claims)| Rule {
             id: format!("{stem}.{function}").into(),
             file: path.to_owned(),
             function,
             ast: ast.clone(),
+            on_claims,
         })
         .collect();
-    Some(CompiledFile { outlet, rules })
+    Some(CompiledFile { outlet, speakers, rules })
 }
 
 fn parse_outlet(m: &Map, path: &str) -> Result<Outlet, String> {
@@ -397,6 +468,41 @@ fn parse_outlet(m: &Map, path: &str) -> Result<Outlet, String> {
         );
     }
     Ok(Outlet { id, name: get_str("name")?, hosts, markers, file: path.to_owned(), rules: Vec::new() })
+}
+
+fn parse_speakers(m: &Map) -> Result<SpeakerKnowledge, String> {
+    let mut k = SpeakerKnowledge::default();
+    for (key, v) in m {
+        match key.as_str() {
+            "aliases" => {
+                let map = v
+                    .clone()
+                    .try_cast::<Map>()
+                    .ok_or("`SPEAKERS.aliases` must be a map: #{ \"Washington\": \"United States\" }")?;
+                for (mention, canonical) in map {
+                    let c = canonical
+                        .into_string()
+                        .map_err(|t| format!("alias `{mention}` must map to a string, not {t}"))?;
+                    k.aliases.insert(mention.to_lowercase(), c);
+                }
+            }
+            "roles" => {
+                let arr = v
+                    .clone()
+                    .into_array()
+                    .map_err(|t| format!("`SPEAKERS.roles` must be an array of strings, not {t}"))?;
+                for r in arr {
+                    k.roles.push(
+                        r.into_string()
+                            .map_err(|t| format!("`SPEAKERS.roles` holds strings only, not {t}"))?
+                            .to_lowercase(),
+                    );
+                }
+            }
+            other => return Err(format!("`SPEAKERS` has an unknown field `{other}`; fields are aliases, roles")),
+        }
+    }
+    Ok(k)
 }
 
 fn build_markers(outlets: &[Outlet]) -> Option<(AhoCorasick, Vec<usize>)> {

@@ -106,6 +106,7 @@ pub fn engine(limits: &Limits) -> Engine {
         tracing::debug!(target: "thresher::rules", file = src.unwrap_or(""), line = pos.line(), "{s}");
     });
     crate::page::register(&mut e);
+    crate::claim_rules::register(&mut e);
     e
 }
 

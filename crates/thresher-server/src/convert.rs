@@ -84,6 +84,12 @@ fn for_each_span(out: &engine::Outcome, mut f: impl FnMut(engine::Span)) {
                 f(s);
             }
         }
+        if let Some(s) = c.cue_span {
+            f(s);
+        }
+        if let Some(s) = c.source.as_ref().and_then(|s| s.span) {
+            f(s);
+        }
     }
 }
 
@@ -126,6 +132,12 @@ pub fn response(text: &str, out: engine::Outcome, encoding: engine::OffsetEncodi
                         evidence: l.evidence.and_then(|_| spans.next()),
                     })
                     .collect(),
+                cue_span: c.cue_span.and_then(|_| spans.next()),
+                source: c.source.as_ref().map(|src| pb::Speaker {
+                    name: src.name.clone(),
+                    canonical: src.canonical.clone(),
+                    span: src.span.and_then(|_| spans.next()),
+                }),
             }
         })
         .collect();

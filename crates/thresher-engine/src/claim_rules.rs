@@ -1,0 +1,280 @@
+//! `claim`: the handle claim rules receive, and the helpers they label claims with.
+//!
+//! A claim rule is a rule function whose parameter is named `claim` (`fn accusation(claim)`).
+//! It runs once per claim the finder found and attaches labels through helpers: a statement
+//! type (one per claim; the highest score wins, so rules can propose types independently) and
+//! any number of topic labels. Patterns and term lists are compiled once per ruleset, so a
+//! classifier reads like a short policy and costs a few matcher runs.
+
+use std::sync::{Arc, Mutex, PoisonError};
+
+use rhai::{Array, Engine, EvalAltResult};
+
+use crate::diag::codes;
+use crate::document::{ClaimForm, Label, Span};
+use crate::page::fail;
+use crate::patterns::Patterns;
+
+type HelperResult<T> = Result<T, Box<EvalAltResult>>;
+
+/// The read-only facts about one claim.
+#[derive(Debug)]
+pub struct ClaimFacts {
+    /// The claim's text.
+    pub text: String,
+    /// Where the text starts in the document.
+    pub start: usize,
+    /// The cue as written.
+    pub cue: String,
+    /// Where the cue is in the document.
+    pub cue_span: Option<Span>,
+    /// "direct", "indirect" or "mixed".
+    pub form: ClaimForm,
+    /// Canonical speaker.
+    pub speaker: String,
+    /// The mention as written.
+    pub mention: String,
+    /// The outlet the document was attributed to.
+    pub outlet: String,
+    /// The ruleset's pattern cache.
+    pub patterns: Arc<Patterns>,
+}
+
+#[derive(Debug, Default)]
+struct LabelLog {
+    rule: Arc<str>,
+    kind: Option<Label>,
+    labels: Vec<Label>,
+}
+
+/// The handle rules see as `claim`. Clones share the same labels.
+#[derive(Debug, Clone)]
+pub struct ClaimHandle {
+    facts: Arc<ClaimFacts>,
+    log: Arc<Mutex<LabelLog>>,
+}
+
+impl ClaimHandle {
+    /// A handle over `facts` with no labels yet.
+    pub fn new(facts: ClaimFacts) -> Self {
+        Self { facts: Arc::new(facts), log: Arc::default() }
+    }
+
+    /// Attributes the labels that follow to `rule`.
+    pub fn begin_rule(&self, rule: Arc<str>) {
+        self.lock().rule = rule;
+    }
+
+    /// How many labels (type proposals included) exist, to undo a failed rule.
+    pub fn mark(&self) -> (usize, Option<Label>) {
+        let log = self.lock();
+        (log.labels.len(), log.kind.clone())
+    }
+
+    /// Undoes everything after `mark`.
+    pub fn undo(&self, mark: (usize, Option<Label>)) {
+        let mut log = self.lock();
+        log.labels.truncate(mark.0);
+        log.kind = mark.1;
+    }
+
+    /// The labels: the winning statement type first, then the others in the order made.
+    pub fn take_labels(&self) -> Vec<Label> {
+        let mut log = self.lock();
+        let mut out: Vec<Label> = log.kind.take().into_iter().collect();
+        out.append(&mut log.labels);
+        out
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, LabelLog> {
+        self.log.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn label(&self, name: &str, score: f64, evidence: Option<Span>, is_type: bool) -> HelperResult<()> {
+        if name.is_empty() || !name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
+            return Err(fail(
+                codes::RULE_RUNTIME,
+                format!("label `{name}` must be a snake_case name such as \"sanctions\""),
+            ));
+        }
+        if !(0.0..=1.0).contains(&score) {
+            return Err(fail(codes::RULE_RUNTIME, format!("score {score} of label `{name}` must be between 0 and 1")));
+        }
+        let mut log = self.lock();
+        #[allow(clippy::cast_possible_truncation)]
+        let label = Label { name: name.to_owned(), score: score as f32, rule: log.rule.to_string(), evidence };
+        if is_type {
+            if log.kind.as_ref().is_none_or(|k| label.score > k.score) {
+                log.kind = Some(label);
+            }
+        } else if let Some(l) = log.labels.iter_mut().find(|l| l.name == name) {
+            if label.score > l.score {
+                *l = label;
+            }
+        } else {
+            log.labels.push(label);
+        }
+        Ok(())
+    }
+
+    /// The span of the first match of `pattern` in the claim's text.
+    fn find(&self, pattern: &str) -> HelperResult<Option<Span>> {
+        let re = self.facts.patterns.regex(pattern).map_err(|m| fail(codes::BAD_PATTERN, m))?;
+        let base = self.facts.start;
+        Ok(re.find(&self.facts.text).map(|m| Span::new(base + m.start(), base + m.end())))
+    }
+
+    fn find_cue(&self, pattern: &str) -> HelperResult<Option<Span>> {
+        let re = self.facts.patterns.regex(pattern).map_err(|m| fail(codes::BAD_PATTERN, m))?;
+        Ok(self.facts.cue_span.filter(|_| re.is_match(&self.facts.cue)))
+    }
+
+    /// The span of the first of `terms` in the text, as a whole word.
+    fn find_terms(&self, terms: &Array) -> HelperResult<Option<Span>> {
+        let list: Vec<String> = terms
+            .iter()
+            .map(|t| t.clone().into_string().map_err(|_| fail(codes::RULE_RUNTIME, "a term list holds strings only")))
+            .collect::<Result<_, _>>()?;
+        if list.is_empty() {
+            return Ok(None);
+        }
+        let ac = self.facts.patterns.terms(&list).map_err(|m| fail(codes::BAD_PATTERN, m))?;
+        let text = &self.facts.text;
+        let word = |i: usize, before: bool| {
+            let c = if before { text[..i].chars().next_back() } else { text[i..].chars().next() };
+            !c.is_some_and(char::is_alphanumeric)
+        };
+        let base = self.facts.start;
+        Ok(ac
+            .find_iter(text)
+            .find(|m| word(m.start(), true) && word(m.end(), false))
+            .map(|m| Span::new(base + m.start(), base + m.end())))
+    }
+}
+
+fn form_name(f: ClaimForm) -> &'static str {
+    match f {
+        ClaimForm::Direct => "direct",
+        ClaimForm::Indirect => "indirect",
+        ClaimForm::Mixed => "mixed",
+    }
+}
+
+/// Registers the `Claim` type and its helpers on `engine`.
+pub fn register(engine: &mut Engine) {
+    engine.register_type_with_name::<ClaimHandle>("Claim");
+    engine.register_get("text", |c: &mut ClaimHandle| c.facts.text.clone());
+    engine.register_get("cue", |c: &mut ClaimHandle| c.facts.cue.clone());
+    engine.register_get("form", |c: &mut ClaimHandle| form_name(c.facts.form).to_owned());
+    engine.register_get("speaker", |c: &mut ClaimHandle| c.facts.speaker.clone());
+    engine.register_get("mention", |c: &mut ClaimHandle| c.facts.mention.clone());
+    engine.register_get("outlet", |c: &mut ClaimHandle| c.facts.outlet.clone());
+
+    engine.register_fn("has", |c: &mut ClaimHandle, re: &str| -> HelperResult<bool> { Ok(c.find(re)?.is_some()) });
+    engine
+        .register_fn("cue_is", |c: &mut ClaimHandle, re: &str| -> HelperResult<bool> { Ok(c.find_cue(re)?.is_some()) });
+    engine.register_fn("has_terms", |c: &mut ClaimHandle, t: Array| -> HelperResult<bool> {
+        Ok(c.find_terms(&t)?.is_some())
+    });
+    engine.register_fn("has_label", |c: &mut ClaimHandle, name: &str| {
+        let log = c.lock();
+        log.labels.iter().chain(log.kind.iter()).any(|l| l.name == name)
+    });
+
+    // Statement types: one per claim, the highest score wins.
+    engine.register_fn("set_type", |c: &mut ClaimHandle, name: &str, score: f64| {
+        c.label(name, score, c.facts.cue_span, true)
+    });
+    engine.register_fn("type_if", |c: &mut ClaimHandle, name: &str, score: f64, re: &str| -> HelperResult<bool> {
+        let hit = c.find(re)?;
+        if hit.is_some() {
+            c.label(name, score, hit, true)?;
+        }
+        Ok(hit.is_some())
+    });
+    engine.register_fn("type_if_cue", |c: &mut ClaimHandle, name: &str, score: f64, re: &str| -> HelperResult<bool> {
+        let hit = c.find_cue(re)?;
+        if hit.is_some() {
+            c.label(name, score, hit, true)?;
+        }
+        Ok(hit.is_some())
+    });
+    engine.register_fn(
+        "type_if_terms",
+        |c: &mut ClaimHandle, name: &str, score: f64, t: Array| -> HelperResult<bool> {
+            let hit = c.find_terms(&t)?;
+            if hit.is_some() {
+                c.label(name, score, hit, true)?;
+            }
+            Ok(hit.is_some())
+        },
+    );
+
+    // Topic and narrative labels: any number per claim.
+    engine.register_fn("label", |c: &mut ClaimHandle, name: &str, score: f64| c.label(name, score, None, false));
+    engine.register_fn("label_if", |c: &mut ClaimHandle, name: &str, score: f64, re: &str| -> HelperResult<bool> {
+        let hit = c.find(re)?;
+        if hit.is_some() {
+            c.label(name, score, hit, false)?;
+        }
+        Ok(hit.is_some())
+    });
+    engine.register_fn(
+        "label_if_terms",
+        |c: &mut ClaimHandle, name: &str, score: f64, t: Array| -> HelperResult<bool> {
+            let hit = c.find_terms(&t)?;
+            if hit.is_some() {
+                c.label(name, score, hit, false)?;
+            }
+            Ok(hit.is_some())
+        },
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn handle(text: &str, cue: &str) -> ClaimHandle {
+        let at = text.find(cue).unwrap_or(0);
+        ClaimHandle::new(ClaimFacts {
+            text: text.into(),
+            start: 10,
+            cue: cue.into(),
+            cue_span: Some(Span::new(10 + at, 10 + at + cue.len())),
+            form: ClaimForm::Indirect,
+            speaker: "Sergei Lavrov".into(),
+            mention: "Lavrov".into(),
+            outlet: String::new(),
+            patterns: Arc::default(),
+        })
+    }
+
+    #[test]
+    fn the_highest_type_wins_and_topics_accumulate() {
+        let c = handle("Lavrov accused the West of imposing sanctions.", "accused");
+        c.begin_rule("types.accusation".into());
+        assert!(c.find_cue("^accus").ok().flatten().is_some());
+        c.label("assessment", 0.2, None, true).ok();
+        c.label("accusation", 0.9, c.facts.cue_span, true).ok();
+        c.label("denial", 0.5, None, true).ok();
+        let terms: Array = vec!["sanction".into(), "embargo".into()];
+        assert!(c.find_terms(&terms).ok().flatten().is_none(), "whole words only");
+        let terms: Array = vec!["sanctions".into()];
+        let ev = c.find_terms(&terms).ok().flatten();
+        c.label("sanctions", 0.8, ev, false).ok();
+        let labels = c.take_labels();
+        let names: Vec<&str> = labels.iter().map(|l| l.name.as_str()).collect();
+        assert_eq!(names, ["accusation", "sanctions"]);
+        assert_eq!(labels[0].rule, "types.accusation");
+        assert_eq!(labels[1].evidence, Some(Span::new(10 + 36, 10 + 45)));
+    }
+
+    #[test]
+    fn bad_names_and_scores_are_errors() {
+        let c = handle("x said y", "said");
+        assert!(c.label("Bad Name", 0.5, None, false).is_err());
+        assert!(c.label("ok", 1.5, None, false).is_err());
+        assert!(c.find("(").is_err());
+    }
+}

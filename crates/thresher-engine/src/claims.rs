@@ -1,0 +1,1170 @@
+//! Finding claims: who said what, in which form.
+//!
+//! Works on the kept text only (boilerplate never makes claims), sentence by sentence, with no
+//! list of people: a reporting cue ("said", "accused", "according to", ...) outside quotation
+//! marks, the noun phrase that is its subject (before it, or after it when inverted: `,"
+//! said Lavrov`), and the quotations around it give a claim, its speaker mention and its form.
+//! Mentions are then resolved within the document: full names are found by their shape
+//! ("Polish Foreign Ministry spokesman Lukasz Jasina" → "Lukasz Jasina"), and surnames,
+//! pronouns, role nouns ("the minister", "Russia's top diplomat") and organisations ("the
+//! ministry") resolve to them. A quotation with no attribution of its own that follows a
+//! speaker's claim inherits the speaker.
+//!
+//! Everything here is table-driven string work in Rust, a few microseconds per sentence;
+//! labelling claims is left to the Rhai claim rules.
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use crate::document::{ClaimForm, Span};
+use crate::sentences::{self, Sentence};
+
+/// Knowledge a ruleset adds to the generic mechanism: aliases ("Washington" → "United
+/// States") and extra role nouns for a domain.
+#[derive(Debug, Clone, Default)]
+pub struct SpeakerKnowledge {
+    /// Mention (as written, case-insensitive) → canonical name.
+    pub aliases: HashMap<String, String>,
+    /// Extra lowercase role nouns for people ("rapporteur").
+    pub roles: Vec<String>,
+}
+
+/// A claim as the finder sees it, before labelling.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Found {
+    /// The sentence(s).
+    pub span: Span,
+    /// The speaker mention, if the sentence has one.
+    pub mention: Option<Span>,
+    /// The canonical speaker.
+    pub canonical: String,
+    /// The reporting cue as written (empty when inherited).
+    pub cue: String,
+    /// Where the cue is.
+    pub cue_span: Option<Span>,
+    /// Direct, indirect or mixed.
+    pub form: ClaimForm,
+    /// An outer source that reports the speaker's words ("..., the ministry said").
+    pub source: Option<(Span, String)>,
+}
+
+/// Reporting cues, longest first. Verbs in the past and present; nouns are left out because
+/// "claims" and "warning" as nouns are narration.
+static CUES: LazyLock<Regex> = LazyLock::new(|| {
+    let words = [
+        "according to", "called for", "calls for", "called on", "calls on", "lashed out", "lashes out", "pointed out",
+        "points out", "quoted as saying", "said", "says", "say", "told", "tells", "added", "adds", "warned", "warns",
+        "accused", "accuses", "denied", "denies", "insisted", "insists", "stressed", "stresses", "reiterated",
+        "reiterates", "announced", "announces", "claimed", "claims", "argued", "argues", "noted", "explained",
+        "explains", "stated", "states", "declared", "declares", "asserted", "wrote", "writes", "posted", "urged",
+        "urges", "demanded", "vowed", "vows", "pledged", "pledges", "promised", "promises", "threatened", "threatens",
+        "confirmed", "confirms", "acknowledged", "acknowledges", "admitted", "admits", "rejected", "rejects",
+        "dismissed", "dismisses", "emphasized", "emphasised", "emphasizes", "emphasises", "underlined", "underscored",
+        "suggested", "suggests", "predicted", "predicts", "estimated", "responded", "replied", "recalled",
+        "criticized", "criticised", "criticizes", "criticises", "condemned", "condemns", "blamed", "blames", "charged",
+        "alleged", "alleges", "maintained", "maintains", "cautioned", "cautions", "believes", "believe", "thinks",
+        "called", "calls", "described", "describes", "praised", "welcomed", "welcomes", "challenged", "revealed",
+        "reported", "disclosed", "agreed", "expects", "hopes",
+    ];
+    let alt = words.iter().map(|w| w.replace(' ', r"\s+")).collect::<Vec<_>>().join("|");
+    Regex::new(&format!(r"\b(?:{alt})\b")).unwrap_or_else(|_| Regex::new("$^").unwrap_or_else(|_| unreachable!()))
+});
+
+/// Words after a cue that open reported speech of their own: `," he said, adding that ...`.
+static REPORTING_TAIL: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\b(adding|saying|noting|that)\b").unwrap_or_else(|_| unreachable!()));
+
+static WORD: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"[\p{L}\p{N}][\p{L}\p{N}\p{M}.'’\-]*|[,;:()\[\]—–]").unwrap_or_else(|_| unreachable!())
+});
+
+const DETERMINERS: &[&str] = &["the", "a", "an", "his", "her", "its", "their", "our", "this", "another"];
+const PRONOUNS: &[&str] = &["he", "she", "it", "they", "we", "i"];
+/// Words that end a backward walk over a subject noun phrase.
+const STOP: &[&str] = &[
+    "on", "in", "at", "by", "with", "from", "to", "into", "over", "after", "before", "during", "about", "and", "but",
+    "or", "as", "while", "when", "because", "although", "though", "since", "if", "that", "which", "who", "whom",
+    "whose", "where", "than", "not", "also", "has", "have", "had", "is", "was", "were", "are", "be", "been", "would",
+    "will", "could", "should", "can", "may", "might", "must", "did", "do", "does", "so", "then", "there", "here",
+    "what", "how", "why", "however", "meanwhile", "yet", "said", "says", "told", "speaking", "writing", "asked",
+];
+/// Filler between a subject and its cue: "Lavrov on Saturday also said".
+const FILLER: &[&str] = &[
+    "also", "has", "have", "had", "would", "will", "again", "previously", "earlier", "later", "then", "recently",
+    "repeatedly", "publicly", "flatly", "reportedly", "once", "further", "firmly", "already", "still", "now", "today",
+    "yesterday", "tonight", "separately", "himself", "herself", "themselves", "itself", "jointly", "openly",
+    "directly", "instead", "too", "however", "meanwhile", "subsequently", "initially", "last", "this", "late", "early",
+    "next", "morning", "afternoon", "evening", "night", "week", "month", "year", "weekend", "had", "just", "strongly",
+    "sharply", "explicitly", "clearly", "immediately", "quickly", "privately", "bluntly", "angrily", "had",
+    "specifically", "emphatically", "categorically", "even", "often", "always", "never", "allegedly",
+];
+const TIME_WORDS: &[&str] = &[
+    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january", "february", "march",
+    "april", "may", "june", "july", "august", "september", "october", "november", "december", "today", "yesterday",
+    "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "mon", "tue", "wed", "thu",
+    "fri", "sat", "sun",
+];
+/// Lowercase nouns that head a mention of a person.
+const PERSON_ROLES: &[&str] = &[
+    "minister", "spokesman", "spokeswoman", "spokesperson", "official", "president", "secretary", "diplomat", "chief",
+    "leader", "head", "ambassador", "envoy", "adviser", "advisor", "director", "commander", "general", "governor",
+    "mayor", "senator", "lawmaker", "premier", "chancellor", "prosecutor", "judge", "negotiator", "aide", "chairman",
+    "chairwoman", "chair", "executive", "founder", "researcher", "scientist", "professor", "economist", "analyst",
+    "expert", "officer", "representative", "counterpart", "architect", "author", "activist", "lawyer", "attorney",
+    "candidate", "deputy", "manager", "strategist", "correspondent", "editor", "journalist", "source", "premier",
+    "king", "queen", "prince", "pope", "ceo", "boss", "coach", "owner", "father", "mother", "woman", "man", "resident",
+    "witness", "survivor", "colonel", "captain", "admiral", "marshal", "commissioner", "rapporteur", "mp", "mep",
+    "legislator", "politician", "historian", "specialist", "cleric", "priest", "bishop", "monk", "doctor", "physician",
+    "student", "teacher", "farmer", "soldier", "fighter", "militant", "member",
+];
+/// Lowercase nouns that head a mention of an organisation, government or place.
+const GROUP_ROLES: &[&str] = &[
+    "ministry", "company", "firm", "government", "kremlin", "agency", "military", "army", "police", "authorities",
+    "department", "office", "embassy", "court", "party", "group", "organization", "organisation", "bank", "council",
+    "commission", "committee", "administration", "union", "alliance", "campaign", "statement", "report", "study",
+    "survey", "movement", "coalition", "service", "network", "institute", "center", "centre", "foundation", "fund",
+    "board", "parliament", "cabinet", "presidency", "regime", "country", "state", "city", "region", "startup",
+    "airline", "manufacturer", "maker", "developer", "operator", "outlet", "newspaper", "channel", "broadcaster",
+    "mission", "delegation", "team", "club", "league", "federation", "association", "regulator", "watchdog",
+    "officials", "sources", "analysts", "experts", "critics", "residents", "witnesses", "activists", "diplomats",
+    "leaders", "lawmakers", "researchers", "scientists", "economists", "investigators", "prosecutors", "observers",
+    "opponents", "supporters", "organizers", "organisers", "protesters", "people", "officers", "authorities", "media",
+    "rebels", "forces", "troops", "militants", "insurgents", "demonstrators", "workers", "employees", "executives",
+];
+/// Capitalised words inside names that make them organisations or places, not people.
+const ORG_WORDS: &[&str] = &[
+    "ministry", "kremlin", "government", "office", "department", "council", "commission", "committee", "union",
+    "agency", "company", "corporation", "corp", "inc", "group", "party", "bank", "court", "army", "forces", "police",
+    "service", "services", "organization", "organisation", "institute", "university", "house", "pentagon", "congress",
+    "parliament", "senate", "embassy", "administration", "authority", "board", "fund", "foundation", "association",
+    "federation", "alliance", "coalition", "movement", "front", "brigade", "guard", "navy", "command", "center",
+    "centre", "network", "news", "times", "post", "press", "reuters", "tass", "interfax", "states", "kingdom",
+    "nations", "republic", "assembly", "cabinet", "presidency", "palace", "mission", "delegation", "directorate",
+    "bureau", "unit", "labs", "lab", "systems", "technologies", "media", "club", "league", "tribunal", "ai", "ria",
+    "novosti", "xinhua", "bloomberg", "afp", "cnn", "bbc", "nbc", "cbs", "abc", "fox", "telegraph", "guardian",
+    "journal", "daily", "channel", "tv", "radio", "ria", "sputnik", "world", "global", "international", "europe",
+    "africa", "asia", "america", "capital", "partners", "holdings", "energy", "oil", "gas", "airways", "airlines",
+    "motors", "pharma", "health", "hospital", "school", "college", "academy", "church", "council", "secretariat",
+    "convention", "treaty", "agreement", "accord", "act", "law", "charter", "declaration", "protocol", "summit",
+    "forum", "conference", "roundtable", "initiative", "program", "programme", "project", "plan", "index", "war",
+    "federal", "reserve", "exchange", "market", "markets", "street", "square", "river", "sea", "ocean", "island",
+    "islands", "province", "county", "district", "city", "valley", "mountains", "airport", "station", "base",
+];
+/// Capitalised title words that precede a name and are not part of it.
+const TITLES: &[&str] = &[
+    "president", "prime", "minister", "foreign", "defense", "defence", "secretary", "state", "general", "gen",
+    "spokesman", "spokeswoman", "spokesperson", "ambassador", "chancellor", "king", "queen", "prince", "sen",
+    "senator", "rep", "representative", "gov", "governor", "mayor", "chief", "director", "deputy", "vice", "head",
+    "leader", "advisor", "adviser", "national", "security", "commander", "chairman", "chairwoman", "chair", "ceo",
+    "dr", "mr", "mrs", "ms", "judge", "justice", "attorney", "pope", "sheikh", "ayatollah", "supreme", "executive",
+    "officer", "colonel", "col", "lt", "captain", "capt", "admiral", "marshal", "commissioner", "high", "press",
+    "interior", "finance", "economy", "trade", "health", "justice", "affairs", "energy", "lord", "lady", "sir", "dame",
+    "emir", "crown", "former", "acting", "senior", "top", "u.s", "us", "eu", "un", "nato", "white", "founder",
+    "professor", "prof", "speaker", "majority", "minority", "whip", "spokesperson", "envoy", "special", "counsel",
+    "premier", "human", "rights", "relations", "intelligence", "military", "staff", "air", "force", "economic",
+    "development", "european", "archbishop", "bishop", "cardinal", "rabbi", "imam", "patriarch", "metropolitan",
+    "father", "saint", "major", "sergeant", "corporal", "private", "lieutenant", "brigadier", "field", "gov", "rev",
+    "chief-of-staff", "mp", "mep", "congressman", "congresswoman", "assemblyman", "councilman", "councillor",
+    "alderman", "ceo", "cfo", "coo", "cto", "chairperson", "president-elect", "ex-president", "then-president",
+    "analyst", "economist",
+];
+/// Lowercase particles inside names ("Osama bin Laden", "Ursula von der Leyen").
+const PARTICLES: &[&str] = &["bin", "al", "de", "van", "von", "der", "da", "di", "le", "la", "du", "del", "ibn", "el"];
+
+/// A word of a sentence.
+#[derive(Debug, Clone, Copy)]
+struct Tok<'t> {
+    text: &'t str,
+    span: Span,
+}
+
+impl Tok<'_> {
+    fn lower(&self) -> String {
+        self.text.to_lowercase()
+    }
+
+    fn is_cap(&self) -> bool {
+        self.text.chars().next().is_some_and(char::is_uppercase)
+    }
+
+    fn is_punct(&self) -> bool {
+        !self.text.chars().next().is_some_and(char::is_alphanumeric)
+    }
+
+    fn is_possessive(&self) -> bool {
+        let l = self.text;
+        l.ends_with("'s") || l.ends_with("’s") || l.ends_with("s'") || l.ends_with("s’")
+    }
+
+    fn bare(&self) -> String {
+        let t = self.text.trim_end_matches(['.', '\'', '’']);
+        let t = t.strip_suffix("'s").or_else(|| t.strip_suffix("’s")).unwrap_or(t);
+        t.trim_end_matches(['\'', '’', '.']).to_lowercase()
+    }
+}
+
+fn tokens(text: &str, base: usize) -> Vec<Tok<'_>> {
+    WORD.find_iter(text)
+        .map(|m| {
+            // A sentence-final full stop is not part of the last word ("said Lavrov.").
+            let t = m.as_str();
+            let trimmed =
+                if t.len() > 1 && t.ends_with('.') && !t[..t.len() - 1].contains('.') { &t[..t.len() - 1] } else { t };
+            Tok { text: trimmed, span: Span::new(base + m.start(), base + m.start() + trimmed.len()) }
+        })
+        .collect()
+}
+
+fn is_in(list: &[&str], w: &str) -> bool {
+    list.contains(&w)
+}
+
+/// What a mention refers to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// A person's name (full or surname).
+    Name,
+    /// An organisation, government, place or group by name.
+    Group,
+    /// "he", "she".
+    PersonPronoun,
+    /// "it", "they".
+    GroupPronoun,
+    /// "the minister", "a senior official", "Russia's top diplomat".
+    PersonRole,
+    /// "the ministry", "the company", "officials".
+    GroupRole,
+}
+
+/// A subject noun phrase found next to a cue.
+#[derive(Debug, Clone)]
+struct Mention {
+    span: Span,
+    kind: Kind,
+    /// Lowercase head word.
+    head: String,
+    /// For names: the name without titles ("Sergei Lavrov"); for groups: without the article.
+    name: String,
+    /// Lowercase role words in the phrase ("foreign", "minister").
+    roles: Vec<String>,
+    indefinite: bool,
+}
+
+/// Walks back from the end of `toks` over a subject noun phrase.
+fn np_before(toks: &[Tok<'_>], text: &str, base: usize, know: &SpeakerKnowledge) -> Option<Mention> {
+    let mut end = toks.len();
+    // Drop filler and time expressions between subject and cue.
+    loop {
+        let last = end.checked_sub(1).and_then(|i| toks.get(i))?;
+        let l = last.lower();
+        if is_in(FILLER, &l) || is_in(TIME_WORDS, &l) || (l.chars().all(|c| c.is_ascii_digit()) && end >= 2) {
+            end -= 1;
+            continue;
+        }
+        // "on Saturday", "in a statement", "in an interview with AFP": a trailing phrase.
+        let platform = |w: &str| {
+            matches!(
+                w,
+                "remarks"
+                    | "comments"
+                    | "twitter"
+                    | "x"
+                    | "telegram"
+                    | "facebook"
+                    | "instagram"
+                    | "television"
+                    | "tv"
+                    | "radio"
+            )
+        };
+        if let Some(p) = (end.saturating_sub(6)..end).rev().find(|&i| {
+            let w = toks[i].lower();
+            matches!(w.as_str(), "on" | "in" | "at" | "during" | "via" | "through")
+                && i > 0
+                && toks.get(i + 1).is_some_and(|n| {
+                    let n = n.lower();
+                    is_in(TIME_WORDS, &n) || is_in(DETERMINERS, &n) || platform(&n)
+                })
+                // The phrase must run to the cue: "Also on Wednesday, Lavrov" keeps Lavrov.
+                && toks[i + 1..end].iter().all(|t| !t.is_punct())
+                && toks.get(end - 1).is_some_and(|t| {
+                    let l = t.lower();
+                    !t.is_cap() || is_in(TIME_WORDS, &l) || platform(&l)
+                })
+        }) && p > 0
+        {
+            end = p;
+            continue;
+        }
+        break;
+    }
+    let toks = &toks[..end];
+    let head = toks.last()?;
+    let hl = head.lower();
+    if head.is_punct() || head.is_possessive() {
+        return None;
+    }
+    let mention = |from: usize, kind: Kind, indefinite: bool| -> Mention {
+        let span = Span::new(toks[from].span.start, head.span.end);
+        let phrase = &toks[from..];
+        let roles: Vec<String> =
+            phrase.iter().map(Tok::bare).filter(|w| is_role(w, know) || is_in(TITLES, w)).collect();
+        let name = match kind {
+            Kind::Name => person_name(phrase),
+            _ => {
+                let s = span.slice_at(text, base);
+                strip_article(s).to_owned()
+            }
+        };
+        Mention { span, kind, head: head.bare(), name, roles, indefinite }
+    };
+    if is_in(PRONOUNS, &hl) {
+        let prev_ok = toks.len() == 1 || toks[toks.len() - 2].is_punct() || is_in(STOP, &toks[toks.len() - 2].lower());
+        if !prev_ok {
+            return None;
+        }
+        let kind = if hl == "he" || hl == "she" || hl == "i" { Kind::PersonPronoun } else { Kind::GroupPronoun };
+        return Some(mention(toks.len() - 1, kind, false));
+    }
+    let head_is_role = !head.is_cap() && is_role(&hl, know);
+    if !head.is_cap() && !head_is_role {
+        return None;
+    }
+    // Walk back over the phrase.
+    let mut from = toks.len() - 1;
+    let mut indefinite = false;
+    let mut steps = 0;
+    while from > 0 {
+        let t = toks[from - 1];
+        let l = t.lower();
+        if t.is_punct() || is_in(STOP, &l) || is_in(TIME_WORDS, &l) && t.is_cap() {
+            // "of"/"for" join a role to a name: "Secretary of State", "chief of staff".
+            break;
+        }
+        if is_in(DETERMINERS, &l) {
+            from -= 1;
+            indefinite = matches!(l.as_str(), "a" | "an" | "another");
+            break;
+        }
+        let joins = matches!(l.as_str(), "of" | "for") && from >= 2 && {
+            let before = toks[from - 2];
+            before.is_cap() || is_role(&before.bare(), know)
+        };
+        let ok = t.is_cap() || t.is_possessive() || is_role(&t.bare(), know) || joins || is_in(PARTICLES, &l)
+            // lowercase modifiers inside a role phrase: "a top US security advisor"
+            || (head_is_role && steps < 4 && t.text.chars().all(|c| c.is_lowercase() || c == '-'));
+        if !ok {
+            break;
+        }
+        from -= 1;
+        steps += 1;
+    }
+    // "The head of the Ukrainian Greek Catholic Church": a person by role, not the church.
+    if from >= 2
+        && matches!(toks[from - 1].lower().as_str(), "of" | "for" | "at")
+        && !head_is_role
+        && is_in(PERSON_ROLES, &toks[from - 2].bare())
+    {
+        let role = toks[from - 2];
+        let mut start = from - 2;
+        while start > 0 {
+            let t = toks[start - 1];
+            let l = t.lower();
+            if is_in(DETERMINERS, &l) || t.is_possessive() {
+                start -= 1;
+                break;
+            }
+            if t.is_punct() || is_in(STOP, &l) || start + 4 < from {
+                break;
+            }
+            start -= 1;
+        }
+        let span = Span::new(toks[start].span.start, head.span.end);
+        let roles = toks[start..from].iter().map(Tok::bare).filter(|w| is_role(w, know)).collect();
+        let indefinite = matches!(toks[start].lower().as_str(), "a" | "an" | "another");
+        let name = strip_article(span.slice_at(text, base)).to_owned();
+        return Some(Mention { span, kind: Kind::PersonRole, head: role.bare(), name, roles, indefinite });
+    }
+    // A phrase may not start with a dangling "of"/"for".
+    while from < toks.len() - 1 && matches!(toks[from].lower().as_str(), "of" | "for") {
+        from += 1;
+    }
+    let phrase = &toks[from..];
+    let caps_tail = phrase.iter().rev().take_while(|t| t.is_cap() && !is_in(TITLES, &t.bare())).count();
+    let org = phrase.iter().any(|t| t.is_cap() && is_in(ORG_WORDS, &t.bare()))
+        || (head.text.len() >= 2 && head.text.chars().all(|c| c.is_uppercase() || c == '.'));
+    let kind = if head_is_role {
+        if is_in(GROUP_ROLES, &hl) { Kind::GroupRole } else { Kind::PersonRole }
+    } else if org && caps_tail <= phrase.len() {
+        let person_tail = phrase
+            .iter()
+            .rev()
+            .take_while(|t| t.is_cap() && !is_in(TITLES, &t.bare()) && !is_in(ORG_WORDS, &t.bare()))
+            .count();
+        let titled = phrase.len() > person_tail;
+        if person_tail >= 2 || (person_tail == 1 && titled && phrase.iter().any(|t| is_person_title(&t.bare(), know))) {
+            Kind::Name
+        } else {
+            Kind::Group
+        }
+    } else if caps_tail >= 2 || phrase.len() > caps_tail {
+        Kind::Name
+    } else {
+        // One capitalised word: a surname already met, or an organisation or place.
+        Kind::Name
+    };
+    Some(mention(from, kind, indefinite))
+}
+
+fn is_role(w: &str, know: &SpeakerKnowledge) -> bool {
+    is_in(PERSON_ROLES, w)
+        || is_in(GROUP_ROLES, w)
+        || know.roles.iter().any(|r| r == w)
+        || w.strip_suffix('s').is_some_and(|s| is_in(PERSON_ROLES, s))
+}
+
+fn is_person_title(w: &str, know: &SpeakerKnowledge) -> bool {
+    (is_in(TITLES, w)
+        && !matches!(w, "white" | "u.s" | "us" | "eu" | "un" | "nato" | "national" | "security" | "foreign" | "state"))
+        || is_in(PERSON_ROLES, w)
+        || know.roles.iter().any(|r| r == w)
+}
+
+/// A noun phrase after an inverted cue: `," said Kremlin spokesman Dmitry Peskov.`
+fn np_after(toks: &[Tok<'_>], text: &str, base: usize, know: &SpeakerKnowledge) -> Option<Mention> {
+    // Up to the next punctuation or clause word, then back off trailing lowercase words:
+    // "wrote Ukrainian commentator Iryna Voichuk on January 16" → "... Iryna Voichuk".
+    let mut end = 0;
+    while end < toks.len() && end < 12 {
+        let t = toks[end];
+        let l = t.lower();
+        if t.is_punct() || (end > 0 && (is_in(STOP, &l) || is_in(TIME_WORDS, &l))) {
+            break;
+        }
+        end += 1;
+    }
+    while end > 0 {
+        let t = toks[end - 1];
+        let l = t.lower();
+        let keep = (t.is_cap() && !t.is_possessive()) || is_role(&t.bare(), know) || (end == 1 && is_in(PRONOUNS, &l));
+        if keep {
+            break;
+        }
+        end -= 1;
+    }
+    if end == 0 {
+        return None;
+    }
+    np_before(&toks[..end], text, base, know)
+}
+
+fn strip_article(s: &str) -> &str {
+    for a in ["the ", "The ", "a ", "A ", "an ", "An "] {
+        if let Some(r) = s.strip_prefix(a) {
+            return r;
+        }
+    }
+    s
+}
+
+/// A person's name from a phrase: the capitalised words after the last title.
+fn person_name(phrase: &[Tok<'_>]) -> String {
+    let tail: Vec<&str> = phrase
+        .iter()
+        .rev()
+        .take_while(|t| {
+            let b = t.bare();
+            (t.is_cap()
+                && !is_in(TITLES, &b)
+                && !is_in(ORG_WORDS, &b)
+                && !is_in(DETERMINERS, &b)
+                && !is_in(STOP, &b)
+                && !is_in(TIME_WORDS, &b))
+                || is_in(PARTICLES, &t.lower())
+        })
+        .map(|t| t.text)
+        .collect();
+    if tail.is_empty() {
+        return phrase.last().map_or(String::new(), |t| t.text.to_owned());
+    }
+    let mut t: Vec<&str> = tail.into_iter().rev().collect();
+    while t.first().is_some_and(|w| is_in(PARTICLES, &w.to_lowercase())) {
+        t.remove(0);
+    }
+    t.join(" ")
+}
+
+impl Span {
+    fn slice_at<'t>(&self, text: &'t str, base: usize) -> &'t str {
+        text.get(self.start.saturating_sub(base)..self.end.saturating_sub(base)).unwrap_or("")
+    }
+}
+
+/// Everyone the document names, in order, for resolving later mentions.
+#[derive(Debug, Default)]
+struct Registry {
+    people: Vec<Person>,
+    groups: Vec<(String, usize)>,
+    /// Where people are mentioned outside quotations (full name or surname), in text order:
+    /// (position, person, sentence).
+    mentions: Vec<(usize, usize, usize)>,
+    /// The same, only where the mention reads as a subject (early in its sentence, not after
+    /// a preposition): "he" in the next sentence most likely means one of these.
+    subjects: Vec<(usize, usize, usize)>,
+}
+
+#[derive(Debug)]
+struct Person {
+    name: String,
+    surname: String,
+    first_at: usize,
+    roles: Vec<String>,
+    /// How often the full name occurs.
+    full: usize,
+}
+
+fn fold(s: &str) -> String {
+    s.chars()
+        .filter_map(|c| {
+            let c = c.to_lowercase().next().unwrap_or(c);
+            // Sergei and Sergey, Zelenskyy and Zelensky: compare letters loosely.
+            Some(match c {
+                'á' | 'à' | 'ä' | 'â' | 'ã' | 'å' | 'ą' => 'a',
+                'é' | 'è' | 'ë' | 'ê' | 'ę' => 'e',
+                'í' | 'ì' | 'ï' | 'î' => 'i',
+                'ó' | 'ò' | 'ö' | 'ô' | 'õ' | 'ø' => 'o',
+                'ú' | 'ù' | 'ü' | 'û' => 'u',
+                'ł' => 'l',
+                'ń' | 'ñ' => 'n',
+                'ś' | 'š' => 's',
+                'ż' | 'ź' | 'ž' => 'z',
+                'ć' | 'č' => 'c',
+                'ř' => 'r',
+                c if c.is_alphanumeric() => c,
+                _ => return None,
+            })
+        })
+        .collect()
+}
+
+fn surname_key(name: &str) -> String {
+    let last = name.split_whitespace().last().unwrap_or("");
+    let f = fold(last);
+    f.trim_end_matches('y').trim_end_matches('i').to_owned()
+}
+
+static NAME_RUN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:\b[\p{Lu}][\p{L}\p{M}'’\-]+\.?\s+)+(?:(?:bin|al|de|van|von|der|da|di|ibn|el)\s+)*[\p{Lu}][\p{L}\p{M}'’\-]+")
+        .unwrap_or_else(|_| unreachable!())
+});
+
+impl Registry {
+    /// Registers every full personal name in `text` (a sentence at `base`), with the role
+    /// words just before it.
+    fn scan(&mut self, text: &str, base: usize, know: &SpeakerKnowledge) {
+        for m in NAME_RUN.find_iter(text) {
+            let toks = tokens(m.as_str(), base + m.start());
+            let name = person_name(&toks);
+            let n_words = name.split_whitespace().count();
+            if !(2..=4).contains(&n_words) {
+                continue;
+            }
+            if name.split_whitespace().any(|w| is_in(TIME_WORDS, &w.to_lowercase()) || is_in(STOP, &w.to_lowercase())) {
+                continue;
+            }
+            // Role words around the name: "Kremlin spokesman Dmitry Peskov", "The Russian
+            // ambassador to Warsaw, Sergey Andreev", "Daniel Bunn, vice president at ...".
+            let before = &text[..m.start()];
+            let after = text.get(m.end()..).unwrap_or("");
+            let mut roles: Vec<String> =
+                toks.iter().map(Tok::bare).filter(|w| is_in(TITLES, w) || is_role(w, know)).collect();
+            roles.extend(tokens(before, 0).iter().rev().take(6).map(Tok::bare).filter(|w| is_role(w, know)));
+            if after.starts_with(',') {
+                roles.extend(tokens(after, 0).iter().take(6).map(Tok::bare).filter(|w| is_role(w, know)));
+            }
+            let key = surname_key(&name);
+            if let Some(p) = self.people.iter_mut().find(|p| p.surname == key) {
+                p.roles.extend(roles);
+                p.full += 1;
+            } else {
+                self.people.push(Person { name, surname: key, first_at: base + m.start(), roles, full: 1 });
+            }
+        }
+    }
+
+    /// Keeps the candidates that read as people: named with a title or role ("Foreign
+    /// Minister Sergei Lavrov"), or referred to by surname alone elsewhere ("Lavrov"). That
+    /// drops capitalised phrases such as "United Arab List" or "Santa Barbara". Then records
+    /// where each person is mentioned, for resolving pronouns.
+    fn finish(&mut self, text: &str, sentences: &[(Sentence, usize)]) {
+        let mut alone: HashMap<String, usize> = HashMap::new();
+        let mut words: Vec<(usize, String, bool, usize)> = Vec::new();
+        for (n, (s, _)) in sentences.iter().enumerate() {
+            let toks = tokens(s.span.slice(text), s.span.start);
+            for (k, t) in toks.iter().enumerate() {
+                if t.is_cap() && !inside(&s.quotes, t.span.start) {
+                    let key = surname_key(&t.bare());
+                    *alone.entry(key.clone()).or_default() += 1;
+                    let after_prep = k > 0
+                        && matches!(
+                            toks[k - 1].lower().as_str(),
+                            "of" | "to"
+                                | "with"
+                                | "by"
+                                | "for"
+                                | "from"
+                                | "at"
+                                | "in"
+                                | "on"
+                                | "against"
+                                | "about"
+                                | "than"
+                        );
+                    words.push((t.span.start, key, k < 8 && !after_prep, n));
+                }
+            }
+        }
+        self.people.retain(|p| !p.roles.is_empty() || alone.get(&p.surname).copied().unwrap_or(0) > p.full);
+        for (at, key, subject, n) in words {
+            if let Some(i) = self.people.iter().position(|p| p.surname == key) {
+                self.mentions.push((at, i, n));
+                if subject {
+                    self.subjects.push((at, i, n));
+                }
+            }
+        }
+    }
+
+    /// The person mentioned last before `at` as a subject in a sentence after `after`.
+    fn subject_since(&self, at: usize, after: Option<usize>) -> Option<&Person> {
+        let i = self.subjects.partition_point(|&(p, _, _)| p < at);
+        let &(_, p, n) = i.checked_sub(1).and_then(|i| self.subjects.get(i))?;
+        after.is_none_or(|a| n > a).then(|| self.people.get(p)).flatten()
+    }
+
+    /// The person mentioned last before `at`.
+    fn last_mentioned_before(&self, at: usize) -> Option<&Person> {
+        let i = self.mentions.partition_point(|&(p, _, _)| p < at);
+        i.checked_sub(1).and_then(|i| self.mentions.get(i)).and_then(|&(_, p, _)| self.people.get(p))
+    }
+
+    fn person_by_surname(&self, word: &str) -> Option<&Person> {
+        let key = surname_key(word);
+        self.people.iter().find(|p| p.surname == key)
+    }
+
+    fn group(&mut self, name: &str, at: usize) -> String {
+        let lower = name.to_lowercase();
+        if let Some((g, _)) = self.groups.iter().find(|(g, _)| {
+            let gl = g.to_lowercase();
+            gl == lower || gl.ends_with(&format!(" {lower}")) || lower.ends_with(&format!(" {gl}"))
+        }) {
+            // Keep the longest form seen ("Russian Foreign Ministry" over "Foreign Ministry").
+            return if g.len() >= name.len() { g.clone() } else { name.to_owned() };
+        }
+        self.groups.push((name.to_owned(), at));
+        name.to_owned()
+    }
+}
+
+/// What resolution remembers while walking the document.
+#[derive(Debug, Default)]
+struct Context {
+    last_person: Option<String>,
+    last_group: Option<String>,
+    last_speaker: Option<(String, usize)>,
+    /// Index of the sentence being read, and of the last one with a person speaking.
+    sentence: usize,
+    person_sentence: Option<usize>,
+}
+
+/// Cues that describe how someone acted rather than what they said.
+const WEAK_CUES: &[&str] =
+    &["lashed out", "lashes out", "responded", "replied", "welcomed", "welcomes", "praised", "agreed", "challenged"];
+
+/// The noun phrase that opens a clause: its subject.
+fn leading_np(toks: &[Tok<'_>], text: &str, know: &SpeakerKnowledge) -> Option<Mention> {
+    let mut end = 0;
+    while end < toks.len() && end < 10 {
+        let t = toks[end];
+        let l = t.lower();
+        let ok = t.is_cap() && !(end == 0 && is_in(STOP, &l))
+            || is_in(DETERMINERS, &l) && end == 0
+            || is_in(PRONOUNS, &l) && end == 0
+            || is_role(&t.bare(), know)
+            || t.is_possessive()
+            || (end > 0 && matches!(l.as_str(), "of" | "for"));
+        if !ok || t.is_punct() {
+            break;
+        }
+        end += 1;
+    }
+    if end == 0 {
+        return None;
+    }
+    np_before(&toks[..end], text, 0, know)
+}
+
+/// Finds the claims in the kept `pieces` (spans of `text`, each within one paragraph, with
+/// its paragraph index).
+pub fn find(text: &str, pieces: &[(Span, usize)], know: &SpeakerKnowledge) -> Vec<Found> {
+    let mut sentences: Vec<(Sentence, usize)> = Vec::new();
+    for &(piece, para) in pieces {
+        for s in sentences::split(piece.slice(text), piece.start) {
+            sentences.push((s, para));
+        }
+    }
+    let mut reg = Registry::default();
+    for (s, _) in &sentences {
+        reg.scan(s.span.slice(text), s.span.start, know);
+    }
+    reg.finish(text, &sentences);
+    let mut ctx = Context::default();
+    let mut out: Vec<(Found, usize)> = Vec::new();
+    for (i, (s, para)) in sentences.iter().enumerate() {
+        ctx.sentence = i;
+        let Some(f) = claim_in(text, s, *para, &mut reg, &mut ctx, know) else { continue };
+        // A quotation that goes on in the same paragraph belongs to the claim before it.
+        if f.cue.is_empty()
+            && let Some((prev, prev_para)) = out.last_mut()
+            && *prev_para == *para
+            && prev.canonical == f.canonical
+        {
+            prev.span.end = f.span.end;
+            if prev.form == ClaimForm::Indirect {
+                prev.form = ClaimForm::Mixed;
+            }
+            continue;
+        }
+        out.push((f, *para));
+    }
+    out.into_iter().map(|(f, _)| f).collect()
+}
+
+fn inside(quotes: &[Span], at: usize) -> bool {
+    quotes.iter().any(|q| q.start <= at && at < q.end)
+}
+
+fn letters(s: &str) -> usize {
+    s.chars().filter(|c| c.is_alphanumeric()).count()
+}
+
+fn claim_in(
+    text: &str,
+    s: &Sentence,
+    para: usize,
+    reg: &mut Registry,
+    ctx: &mut Context,
+    know: &SpeakerKnowledge,
+) -> Option<Found> {
+    let st = s.span.slice(text);
+    let base = s.span.start;
+    let mut attributions: Vec<(Span, Mention, String)> = Vec::new();
+    for m in CUES.find_iter(st) {
+        let cue = Span::new(base + m.start(), base + m.end());
+        if inside(&s.quotes, cue.start) {
+            continue;
+        }
+        let word = m.as_str();
+        // "so-called", "a town called": naming, not speech.
+        if word.starts_with("call") && !word.contains(' ') {
+            let prev = st[..m.start()].trim_end();
+            if prev.ends_with('-') {
+                continue;
+            }
+        }
+        // The clause before the cue, from the last quotation or clause break.
+        let clause_from = s
+            .quotes
+            .iter()
+            .filter(|q| q.end <= cue.start)
+            .map(|q| q.end)
+            .chain(
+                st[..m.start()]
+                    .char_indices()
+                    .rev()
+                    .find(|(_, c)| matches!(c, ';' | ':'))
+                    .map(|(p, c)| base + p + c.len_utf8()),
+            )
+            .max()
+            .unwrap_or(base);
+        let pre = text.get(clause_from..cue.start).unwrap_or("");
+        let mention = if word.starts_with("according") { None } else { subject_before(pre, clause_from, text, know) };
+        let mention = mention.or_else(|| {
+            // Inverted: `," said Lavrov` or "according to the ministry".
+            let inverted = word.starts_with("according") || pre.trim().is_empty() || pre.trim_end().ends_with(',');
+            if !inverted {
+                return None;
+            }
+            let after = &st[m.end()..];
+            let toks = tokens(after, cue.end);
+            np_after(&toks, text, 0, know)
+        });
+        // A second verb of the sentence's subject: "Blinken snubbed a meeting and instead
+        // accused Russia ...", "He did not give a reason but suggested ...".
+        let mention = mention.or_else(|| {
+            let toks = tokens(pre, clause_from);
+            let last = toks.iter().rev().find(|t| !is_in(FILLER, &t.lower()))?;
+            if !matches!(last.lower().as_str(), "and" | "but") {
+                return None;
+            }
+            leading_np(&toks, text, know)
+        });
+        if let Some(mn) = mention {
+            attributions.push((cue, mn, word.to_owned()));
+        }
+    }
+    // A cue that reports an action rather than words ("lashed out at criticism") gives way
+    // to the attribution that closes the sentence: "..., the EU's top diplomat said."
+    if attributions.len() > 1 && attributions.first().is_some_and(|a| is_in(WEAK_CUES, &a.2)) {
+        attributions.remove(0);
+    }
+    let attributions: Vec<(Span, Mention)> = attributions.into_iter().map(|(c, m, _)| (c, m)).collect();
+
+    let quoted: usize = s.quotes.iter().map(|q| letters(q.slice(text))).sum();
+    let total = letters(st).max(1);
+    let starts_quoted = s.quotes.first().is_some_and(|q| q.start == base);
+
+    let Some((cue, mention)) = attributions.first().cloned() else {
+        // A quotation with no attribution of its own continues the last speaker's words.
+        let (speaker, at_para) = ctx.last_speaker.clone()?;
+        if starts_quoted && quoted * 10 >= total * 7 && para <= at_para + 1 {
+            ctx.last_speaker = Some((speaker.clone(), para));
+            return Some(Found {
+                span: s.span,
+                mention: None,
+                canonical: speaker,
+                cue: String::new(),
+                cue_span: None,
+                form: ClaimForm::Direct,
+                source: None,
+            });
+        }
+        return None;
+    };
+    let canonical = resolve(&mention, reg, ctx, know);
+    // A pronoun with nobody to stand for says nothing about who spoke.
+    if matches!(mention.kind, Kind::PersonPronoun | Kind::GroupPronoun) && canonical == mention.name {
+        return None;
+    }
+    let source = attributions.iter().skip(1).find_map(|(_, m)| {
+        let c = resolve_quiet(m, reg, ctx, know);
+        (c != canonical).then_some((m.span, c))
+    });
+
+    // The statement's own words: the sentence without its attributions.
+    let attr_letters: usize = attributions
+        .iter()
+        .map(|(c, m)| letters(Span::new(m.span.start.min(c.start), m.span.end.max(c.end)).slice(text)))
+        .sum();
+    let content = total.saturating_sub(attr_letters).max(1);
+    let after_colon = s.quotes.first().is_some_and(|q| {
+        let between = text.get(cue.end.max(mention.span.end)..q.start).unwrap_or("x");
+        between.trim() == ":" || between.trim() == ","
+    });
+    // `"...," X said (in an interview).` is a quotation with its attribution after it;
+    // `X said: "..."` one with its attribution before it. Reported speech that quotes only
+    // some of its words is mixed.
+    let tail_reports = |from: usize| {
+        let tail = text.get(from..s.span.end).unwrap_or("");
+        REPORTING_TAIL.is_match(tail)
+    };
+    let attribution_after_quote = starts_quoted && s.quotes.first().is_some_and(|q| cue.start >= q.end);
+    let form = if s.quotes.is_empty() || quoted * 10 < content {
+        if s.quotes.is_empty() { ClaimForm::Indirect } else { ClaimForm::Mixed }
+    } else if (attribution_after_quote && !tail_reports(cue.end))
+        || ((starts_quoted || after_colon) && quoted * 10 >= content * 7)
+    {
+        ClaimForm::Direct
+    } else {
+        ClaimForm::Mixed
+    };
+
+    let known = reg.person_by_surname(&canonical).is_some_and(|p| p.name == canonical);
+    let person_shaped = mention.kind == Kind::Name
+        && canonical.split_whitespace().count() >= 2
+        && !canonical.split_whitespace().any(|w| is_in(ORG_WORDS, &w.to_lowercase()));
+    if known || person_shaped {
+        if !known {
+            // A speaker named only once ("Daniel Bunn, vice president ..., warned") is still
+            // who "he" means in the next sentence.
+            reg.people.push(Person {
+                name: canonical.clone(),
+                surname: surname_key(&canonical),
+                first_at: mention.span.start,
+                roles: mention.roles.clone(),
+                full: 1,
+            });
+            let idx = reg.people.len() - 1;
+            let at = reg.mentions.partition_point(|&(p, _, _)| p < mention.span.start);
+            reg.mentions.insert(at, (mention.span.start, idx, ctx.sentence));
+            let at = reg.subjects.partition_point(|&(p, _, _)| p < mention.span.start);
+            reg.subjects.insert(at, (mention.span.start, idx, ctx.sentence));
+        }
+        ctx.last_person = Some(canonical.clone());
+        ctx.person_sentence = Some(ctx.sentence);
+    } else if mention.kind == Kind::PersonRole {
+        // "the spokesperson" with no name is still who "she" means next.
+        ctx.last_person = Some(canonical.clone());
+        ctx.person_sentence = Some(ctx.sentence);
+    } else if mention.kind != Kind::PersonPronoun {
+        ctx.last_group = Some(canonical.clone());
+    }
+    if let Some((_, src)) = &source {
+        ctx.last_group = Some(src.clone());
+    }
+    ctx.last_speaker = Some((canonical.clone(), para));
+    Some(Found {
+        span: s.span,
+        mention: Some(mention.span),
+        canonical,
+        cue: cue.slice(text).to_owned(),
+        cue_span: Some(cue),
+        form,
+        source,
+    })
+}
+
+/// The subject just before a cue, taking appositives into account:
+/// "Anthony Megrant, chief architect for Google Quantum AI, said" and
+/// "the Russian ambassador to Warsaw, Sergey Andreev, condemned".
+fn subject_before(pre: &str, base: usize, text: &str, know: &SpeakerKnowledge) -> Option<Mention> {
+    let trimmed = pre.trim_end();
+    // A parenthetical between dashes or brackets: "Marco Rubio -- who was not there -- said".
+    for (open, close) in [("--", "--"), ("—", "—"), ("–", "–"), ("(", ")")] {
+        if let Some(body) = trimmed.strip_suffix(close)
+            && let Some(at) = body.rfind(open)
+            && at > 0
+        {
+            return subject_before(&pre[..at], base, text, know);
+        }
+    }
+    if let Some(body) = trimmed.strip_suffix(',') {
+        let cut = body.rfind(',')?;
+        let (p, x) = (&body[..cut], &body[cut + 1..]);
+        let xt = tokens(x, base + cut + 1);
+        let pt = tokens(p, base);
+        let xm = np_before(&xt, text, 0, know);
+        // The appositive must be the whole segment to be the subject.
+        if let Some(xm) = xm.filter(|m| {
+            m.kind == Kind::Name
+                && m.name.split_whitespace().count() >= 2
+                && m.span.start == xt.first().map_or(0, |t| t.span.start)
+        }) {
+            let mut xm = xm;
+            // "The Russian ambassador to Warsaw, Sergey Andreev,": the role is part of the mention.
+            let seg = p.rfind(',').map_or(0, |c| c + 1);
+            let seg_toks = tokens(&p[seg..], base + seg);
+            if seg_toks.iter().any(|t| is_in(PERSON_ROLES, &t.bare()))
+                && let Some(first) = seg_toks.first()
+            {
+                xm.span.start = first.span.start;
+            }
+            return Some(xm);
+        }
+        // "China, however, stressed": a discourse word, not an appositive.
+        let discourse = xt.len() == 1
+            && matches!(xt[0].lower().as_str(), "however" | "meanwhile" | "though" | "too" | "also" | "instead");
+        let mut pm = np_before(&pt, text, 0, know)?;
+        if matches!(pm.kind, Kind::PersonPronoun | Kind::GroupPronoun) && !x.trim().is_empty() && !discourse {
+            return None;
+        }
+        if !discourse {
+            pm.span.end = base + body.len();
+        }
+        return Some(pm);
+    }
+    let toks = tokens(pre, base);
+    // Discourse words set off by commas: "China, however, stressed".
+    let mut toks = &toks[..];
+    while let Some(last) = toks.last() {
+        if last.is_punct()
+            || matches!(last.lower().as_str(), "however" | "meanwhile" | "though" | "too" | "in" | "turn")
+        {
+            toks = &toks[..toks.len() - 1];
+        } else {
+            break;
+        }
+    }
+    np_before(toks, text, 0, know)
+}
+
+fn resolve_quiet(m: &Mention, reg: &mut Registry, ctx: &Context, know: &SpeakerKnowledge) -> String {
+    let mut scratch = Context {
+        last_person: ctx.last_person.clone(),
+        last_group: ctx.last_group.clone(),
+        last_speaker: None,
+        sentence: ctx.sentence,
+        person_sentence: ctx.person_sentence,
+    };
+    resolve(m, reg, &mut scratch, know)
+}
+
+/// The canonical name a mention stands for in this document.
+fn resolve(m: &Mention, reg: &mut Registry, ctx: &mut Context, know: &SpeakerKnowledge) -> String {
+    let alias = |s: &str| know.aliases.get(&s.to_lowercase()).cloned();
+    match m.kind {
+        Kind::Name | Kind::Group => {
+            if let Some(a) = alias(&m.name) {
+                return a;
+            }
+            let words = m.name.split_whitespace().count();
+            if let Some(p) = reg.person_by_surname(&m.name)
+                && (m.kind == Kind::Name)
+                && (words >= 2 || !reg.groups.iter().any(|(g, _)| g.eq_ignore_ascii_case(&m.name)))
+            {
+                return p.name.clone();
+            }
+            if m.kind == Kind::Name && words >= 2 {
+                return m.name.clone();
+            }
+            reg.group(&m.name, m.span.start)
+        }
+        Kind::PersonPronoun => {
+            // "he" is the person who spoke last, unless someone else has been the subject of a
+            // sentence since; with nobody speaking yet, the person mentioned last.
+            reg.subject_since(m.span.start, ctx.person_sentence)
+                .map(|p| p.name.clone())
+                .or_else(|| ctx.last_person.clone())
+                .or_else(|| reg.last_mentioned_before(m.span.start).map(|p| p.name.clone()))
+                .unwrap_or_else(|| m.name.clone())
+        }
+        Kind::GroupPronoun => ctx.last_group.clone().unwrap_or_else(|| m.name.clone()),
+        Kind::PersonRole => {
+            let with_role = |p: &&Person| p.roles.iter().any(|r| *r == m.head || m.roles.contains(r) && r != "top");
+            let earlier = reg.people.iter().filter(|p| p.first_at < m.span.start);
+            let later = reg.people.iter().filter(|p| p.first_at > m.span.start);
+            let found = if m.indefinite {
+                later.clone().find(with_role).or_else(|| later.clone().next())
+            } else {
+                ctx.last_person
+                    .as_ref()
+                    .and_then(|n| reg.person_by_surname(n))
+                    .filter(with_role)
+                    .or_else(|| earlier.clone().rfind(with_role))
+                    .or_else(|| ctx.last_person.as_ref().and_then(|n| reg.person_by_surname(n)))
+                    .or_else(|| later.clone().find(with_role))
+                    .or_else(|| later.clone().next())
+            };
+            found.map_or_else(|| strip_article(&m.name).to_owned(), |p| p.name.clone())
+        }
+        Kind::GroupRole => {
+            let head = m.head.clone();
+            if let Some(a) = alias(&m.name) {
+                return a;
+            }
+            let known = reg
+                .groups
+                .iter()
+                .rev()
+                .find(|(g, _)| g.to_lowercase().split_whitespace().any(|w| w == head))
+                .map(|(g, _)| g.clone());
+            known.unwrap_or_else(|| {
+                let plural = head.ends_with('s') && !matches!(head.as_str(), "authorities");
+                if !plural
+                    && !m.indefinite
+                    && (m.roles.len() == 1)
+                    && let Some(g) = ctx.last_group.clone()
+                {
+                    return g;
+                }
+                reg.group(&m.name, m.span.start)
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claims(text: &str) -> Vec<(String, String, String, ClaimForm)> {
+        let paras = crate::segment::Paragraphs::split(text);
+        let pieces: Vec<(Span, usize)> = paras.spans.iter().enumerate().map(|(i, s)| (*s, i)).collect();
+        find(text, &pieces, &SpeakerKnowledge::default())
+            .into_iter()
+            .map(|f| {
+                (
+                    f.span.slice(text).to_owned(),
+                    f.mention.map(|m| m.slice(text).to_owned()).unwrap_or_default(),
+                    f.canonical,
+                    f.form,
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn quotes_and_reported_speech_with_their_speakers() {
+        let t = "Russian Foreign Minister Sergei Lavrov on Saturday accused the United States of seeking to provoke a conflict.\n\
+                 \"We saw no signs,\" Blinken said.\n\
+                 \"It is over. Really,\" said Kremlin spokesman Dmitry Peskov.\n\
+                 He added that the talks were \"tough\".\n\
+                 \"We go on.\"\n\
+                 Weeks of tensions have seen Russia surround its neighbour.";
+        let c = claims(t);
+        assert_eq!(c.len(), 5, "{c:#?}");
+        assert_eq!(
+            (c[0].1.as_str(), c[0].2.as_str(), c[0].3),
+            ("Russian Foreign Minister Sergei Lavrov", "Sergei Lavrov", ClaimForm::Indirect)
+        );
+        assert_eq!((c[1].1.as_str(), c[1].2.as_str(), c[1].3), ("Blinken", "Blinken", ClaimForm::Direct));
+        assert_eq!(
+            (c[2].1.as_str(), c[2].2.as_str(), c[2].3),
+            ("Kremlin spokesman Dmitry Peskov", "Dmitry Peskov", ClaimForm::Direct)
+        );
+        assert_eq!((c[3].1.as_str(), c[3].2.as_str(), c[3].3), ("He", "Dmitry Peskov", ClaimForm::Mixed));
+        assert_eq!((c[4].1.as_str(), c[4].2.as_str(), c[4].3), ("", "Dmitry Peskov", ClaimForm::Direct));
+    }
+
+    #[test]
+    fn appositives_roles_and_organisations() {
+        let t = "Polish Foreign Ministry spokesman Lukasz Jasina said 45 diplomats must leave.\n\
+                 The Russian ambassador to Warsaw, Sergey Andreev, condemned the accusations.\n\
+                 Anthony Megrant, chief architect for Google Quantum AI, said in an interview that it works.\n\
+                 The Russian Defense Ministry said Ukraine's forces used the weapons.\n\
+                 The ministry added that it would respond.\n\
+                 The ambassador said he would retaliate.\n\
+                 China, however, stressed that talks matter.";
+        let c = claims(t);
+        let got: Vec<(&str, &str)> = c.iter().map(|x| (x.1.as_str(), x.2.as_str())).collect();
+        assert_eq!(
+            got,
+            [
+                ("Polish Foreign Ministry spokesman Lukasz Jasina", "Lukasz Jasina"),
+                ("The Russian ambassador to Warsaw, Sergey Andreev", "Sergey Andreev"),
+                ("Anthony Megrant, chief architect for Google Quantum AI", "Anthony Megrant"),
+                ("The Russian Defense Ministry", "Russian Defense Ministry"),
+                ("The ministry", "Russian Defense Ministry"),
+                ("The ambassador", "Sergey Andreev"),
+                ("China", "China"),
+            ]
+        );
+    }
+
+    #[test]
+    fn nested_attribution_keeps_the_speaker_and_the_source() {
+        let t = "Lavrov said \"the campaign pursues provocative goals,\" the Russian Foreign Ministry said.";
+        let paras = crate::segment::Paragraphs::split(t);
+        let f = find(t, &[(paras.spans[0], 0)], &SpeakerKnowledge::default());
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].canonical, "Lavrov");
+        assert_eq!(f[0].form, ClaimForm::Mixed);
+        assert_eq!(f[0].source.as_ref().map(|s| s.1.as_str()), Some("Russian Foreign Ministry"));
+    }
+
+    #[test]
+    fn narration_and_scare_quotes_are_not_claims() {
+        let t = "Russia launched 40 drones overnight.\nPutin's \"special military operation\" began in February.\nThe so-called peace plan stalled.";
+        assert!(claims(t).is_empty(), "{:?}", claims(t));
+    }
+
+    #[test]
+    fn surnames_and_variants_resolve_to_the_full_name() {
+        let t = "Russian Foreign Minister Sergey Lavrov arrived in Bali.\nLavrov said the West must accept responsibility.\nThe minister said talks were possible.";
+        let c = claims(t);
+        assert_eq!(c.iter().map(|x| x.2.as_str()).collect::<Vec<_>>(), ["Sergey Lavrov", "Sergey Lavrov"]);
+    }
+}

@@ -1,0 +1,203 @@
+//! Sentences and quotations in news prose, with byte offsets into the original text.
+//!
+//! Claims are found per sentence, so the splitter is tuned for what breaks naive splitting in
+//! news: abbreviations and initials ("U.S.", "Mr.", "Gen.", "J. Smith"), ellipses, straight
+//! and curly quotes, and quotations of several sentences, which stay one unit ("A. B," he
+//! said.). A paragraph that opens a quotation and never closes it is the news convention for a
+//! quotation that goes on in the next paragraph: the quotation runs to the paragraph's end.
+//! Headlines and subheadings without final punctuation are simply one sentence.
+
+use crate::document::Span;
+
+/// A sentence (or a run of sentences held together by one quotation).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sentence {
+    /// Where it is in the original text, trimmed.
+    pub span: Span,
+    /// Quotations inside it, marks included, in text order.
+    pub quotes: Vec<Span>,
+}
+
+/// Words that end with a full stop without ending a sentence.
+const ABBREVIATIONS: &[&str] = &[
+    "mr", "mrs", "ms", "dr", "prof", "gen", "lt", "col", "maj", "capt", "cmdr", "adm", "sgt", "gov", "sen", "rep",
+    "rev", "st", "jr", "sr", "no", "nos", "inc", "corp", "ltd", "co", "vs", "etc", "jan", "feb", "mar", "apr", "jun",
+    "jul", "aug", "sep", "sept", "oct", "nov", "dec", "approx", "est", "dept", "univ", "pres", "vol", "fig", "op",
+    "ft", "mt",
+];
+
+fn is_open_quote(c: char) -> bool {
+    matches!(c, '“' | '«' | '„')
+}
+
+fn is_close_quote(c: char) -> bool {
+    matches!(c, '”' | '»')
+}
+
+/// The quotations in `text` (byte spans relative to `text`).
+///
+/// Curly quotes and guillemets pair by direction; straight double quotes pair in order. An
+/// opening mark left unclosed at the end makes a quotation that runs to the end of `text` when
+/// it opens the paragraph (a quotation continued in the next paragraph), and is ignored
+/// otherwise (a stray mark).
+pub fn quotes(text: &str) -> Vec<Span> {
+    let mut out = Vec::new();
+    let mut open: Option<(usize, bool)> = None; // (start, straight)
+    for (i, c) in text.char_indices() {
+        match open {
+            None => {
+                if is_open_quote(c) || c == '"' {
+                    open = Some((i, c == '"'));
+                }
+            }
+            Some((start, straight)) => {
+                if c == '"' || (!straight && is_close_quote(c)) {
+                    out.push(Span::new(start, i + c.len_utf8()));
+                    open = None;
+                } else if !straight && is_open_quote(c) {
+                    // A new opening mark before a close: the earlier one was stray.
+                    open = Some((i, false));
+                }
+            }
+        }
+    }
+    if let Some((start, _)) = open
+        && text[..start].trim().is_empty()
+    {
+        out.push(Span::new(start, text.len()));
+    }
+    out
+}
+
+/// Splits `text` (one paragraph, or a kept piece of one) into sentences; spans are relative
+/// to `text` plus `base`.
+pub fn split(text: &str, base: usize) -> Vec<Sentence> {
+    let quotes = quotes(text);
+    let inside = |at: usize| quotes.iter().any(|q| q.start < at && at < q.end);
+    let mut out = Vec::new();
+    let mut start = 0usize;
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    let mut k = 0usize;
+    while k < chars.len() {
+        let (i, c) = chars[k];
+        let ellipsis = c == '…' || (c == '.' && text[i..].starts_with("..."));
+        if !matches!(c, '.' | '!' | '?' | '…') {
+            k += 1;
+            continue;
+        }
+        // Take the whole run of terminators ("?!", "...") and closing marks after it.
+        let mut j = k + 1;
+        while j < chars.len() && matches!(chars[j].1, '.' | '!' | '?' | '…') {
+            j += 1;
+        }
+        while j < chars.len() && matches!(chars[j].1, '"' | '”' | '’' | '\'' | ')' | ']' | '»') {
+            j += 1;
+        }
+        let end = chars.get(j).map_or(text.len(), |&(at, _)| at);
+        let next_ok = match chars.get(j) {
+            None => true,
+            Some(&(_, w)) if w.is_whitespace() => {
+                let next = chars[j..].iter().find(|(_, ch)| !ch.is_whitespace()).map(|&(_, ch)| ch);
+                next.is_some_and(|n| n.is_uppercase() || n.is_ascii_digit() || is_open_quote(n) || n == '"' || n == '‘')
+            }
+            Some(_) => false,
+        };
+        let boundary = next_ok && !inside(i) && !(c == '.' && !ellipsis && abbreviation_before(text, i));
+        if boundary {
+            push(text, base, start, end, &quotes, &mut out);
+            start = end;
+        }
+        k = j;
+    }
+    push(text, base, start, text.len(), &quotes, &mut out);
+    out
+}
+
+fn push(text: &str, base: usize, start: usize, end: usize, quotes: &[Span], out: &mut Vec<Sentence>) {
+    let piece = &text[start..end];
+    let lead = piece.len() - piece.trim_start().len();
+    let body = piece.trim();
+    if body.is_empty() {
+        return;
+    }
+    let (s, e) = (start + lead, start + lead + body.len());
+    let qs = quotes
+        .iter()
+        .filter(|q| q.start < e && q.end > s)
+        .map(|q| Span::new(base + q.start.max(s), base + q.end.min(e)))
+        .collect();
+    out.push(Sentence { span: Span::new(base + s, base + e), quotes: qs });
+}
+
+/// True when the full stop at `dot` ends an abbreviation or an initial rather than a sentence.
+fn abbreviation_before(text: &str, dot: usize) -> bool {
+    let word_start = text[..dot]
+        .char_indices()
+        .rev()
+        .find(|&(_, c)| c.is_whitespace() || c == '(' || c == '"' || c == '“')
+        .map_or(0, |(p, c)| p + c.len_utf8());
+    let word = &text[word_start..dot];
+    if word.is_empty() {
+        return false;
+    }
+    // "U.S", "U.N", "a.m", "e.g": a dotted abbreviation.
+    if word.contains('.') && word.chars().filter(|c| c.is_alphabetic()).count() <= 4 {
+        return true;
+    }
+    let mut letters = word.chars();
+    // A single capital: an initial ("J. Smith").
+    if let (Some(c), None) = (letters.next(), letters.next())
+        && c.is_uppercase()
+    {
+        return true;
+    }
+    let lower = word.to_lowercase();
+    ABBREVIATIONS.contains(&lower.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(text: &str) -> Vec<&str> {
+        split(text, 0).iter().map(|s| s.span.slice(text)).collect()
+    }
+
+    #[test]
+    fn abbreviations_initials_and_ellipses() {
+        let t = "Mr. Blinken met Gen. Milley in the U.S. capital. J. Smith said so... Then he left! Did he?";
+        assert_eq!(
+            texts(t),
+            ["Mr. Blinken met Gen. Milley in the U.S. capital.", "J. Smith said so...", "Then he left!", "Did he?"]
+        );
+    }
+
+    #[test]
+    fn a_quotation_of_several_sentences_is_one_unit() {
+        let t = "“We saw no signs. None at all,” Blinken said. He left. \"It ends. Now,\" he added.";
+        let s = split(t, 0);
+        let got: Vec<&str> = s.iter().map(|x| x.span.slice(t)).collect();
+        assert_eq!(got, ["“We saw no signs. None at all,” Blinken said.", "He left.", "\"It ends. Now,\" he added."]);
+        assert_eq!(s[0].quotes.iter().map(|q| q.slice(t)).collect::<Vec<_>>(), ["“We saw no signs. None at all,”"]);
+        assert!(s[1].quotes.is_empty());
+    }
+
+    #[test]
+    fn an_unclosed_quotation_opening_a_paragraph_runs_to_its_end() {
+        let t = "“The talks are tough. We go on.";
+        assert_eq!(texts(t), [t]);
+        assert_eq!(quotes(t), [Span::new(0, t.len())]);
+        // A stray mark in the middle is ignored.
+        let t = "He said 12\" pipes were used. Then it rained.";
+        assert_eq!(texts(t), ["He said 12\" pipes were used.", "Then it rained."]);
+    }
+
+    #[test]
+    fn headlines_and_offsets() {
+        let t = "Lavrov Tells Blinken West Seeking to Provoke Ukraine Conflict";
+        assert_eq!(texts(t), [t]);
+        let s = split("Hi there. Bye.", 100);
+        assert_eq!(s[1].span, Span::new(110, 114));
+        assert!(split("   ", 0).is_empty());
+    }
+}
