@@ -209,7 +209,7 @@ fn process(
     inputs: &[PathBuf],
 ) -> anyhow::Result<ExitCode> {
     let Some(rs) = load(rules)? else { return Ok(ExitCode::FAILURE) };
-    let opts = ProcessOptions { max_document_bytes };
+    let opts = ProcessOptions { max_document_bytes, ..ProcessOptions::default() };
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     let mut failed = 0usize;

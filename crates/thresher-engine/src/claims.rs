@@ -13,7 +13,7 @@
 //! Everything here is table-driven string work in Rust, a few microseconds per sentence;
 //! labelling claims is left to the Rhai claim rules.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -80,98 +80,120 @@ static WORD: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"[\p{L}\p{N}][\p{L}\p{N}\p{M}.'’\-]*|[,;:()\[\]—–]").unwrap_or_else(|_| unreachable!())
 });
 
-const DETERMINERS: &[&str] = &["the", "a", "an", "his", "her", "its", "their", "our", "this", "another"];
-const PRONOUNS: &[&str] = &["he", "she", "it", "they", "we", "i"];
+static DETERMINERS: LazyLock<HashSet<&str>> =
+    LazyLock::new(|| HashSet::from(["the", "a", "an", "his", "her", "its", "their", "our", "this", "another"]));
+static PRONOUNS: LazyLock<HashSet<&str>> = LazyLock::new(|| HashSet::from(["he", "she", "it", "they", "we", "i"]));
 /// Words that end a backward walk over a subject noun phrase.
-const STOP: &[&str] = &[
-    "on", "in", "at", "by", "with", "from", "to", "into", "over", "after", "before", "during", "about", "and", "but",
-    "or", "as", "while", "when", "because", "although", "though", "since", "if", "that", "which", "who", "whom",
-    "whose", "where", "than", "not", "also", "has", "have", "had", "is", "was", "were", "are", "be", "been", "would",
-    "will", "could", "should", "can", "may", "might", "must", "did", "do", "does", "so", "then", "there", "here",
-    "what", "how", "why", "however", "meanwhile", "yet", "said", "says", "told", "speaking", "writing", "asked",
-];
+static STOP: LazyLock<HashSet<&str>> = LazyLock::new(|| {
+    HashSet::from([
+        "on", "in", "at", "by", "with", "from", "to", "into", "over", "after", "before", "during", "about", "and",
+        "but", "or", "as", "while", "when", "because", "although", "though", "since", "if", "that", "which", "who",
+        "whom", "whose", "where", "than", "not", "also", "has", "have", "had", "is", "was", "were", "are", "be",
+        "been", "would", "will", "could", "should", "can", "may", "might", "must", "did", "do", "does", "so", "then",
+        "there", "here", "what", "how", "why", "however", "meanwhile", "yet", "said", "says", "told", "speaking",
+        "writing", "asked",
+    ])
+});
 /// Filler between a subject and its cue: "Lavrov on Saturday also said".
-const FILLER: &[&str] = &[
-    "also", "has", "have", "had", "would", "will", "again", "previously", "earlier", "later", "then", "recently",
-    "repeatedly", "publicly", "flatly", "reportedly", "once", "further", "firmly", "already", "still", "now", "today",
-    "yesterday", "tonight", "separately", "himself", "herself", "themselves", "itself", "jointly", "openly",
-    "directly", "instead", "too", "however", "meanwhile", "subsequently", "initially", "last", "this", "late", "early",
-    "next", "morning", "afternoon", "evening", "night", "week", "month", "year", "weekend", "had", "just", "strongly",
-    "sharply", "explicitly", "clearly", "immediately", "quickly", "privately", "bluntly", "angrily", "had",
-    "specifically", "emphatically", "categorically", "even", "often", "always", "never", "allegedly",
-];
-const TIME_WORDS: &[&str] = &[
-    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january", "february", "march",
-    "april", "may", "june", "july", "august", "september", "october", "november", "december", "today", "yesterday",
-    "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "mon", "tue", "wed", "thu",
-    "fri", "sat", "sun",
-];
+static FILLER: LazyLock<HashSet<&str>> = LazyLock::new(|| {
+    HashSet::from([
+        "also", "has", "have", "had", "would", "will", "again", "previously", "earlier", "later", "then", "recently",
+        "repeatedly", "publicly", "flatly", "reportedly", "once", "further", "firmly", "already", "still", "now",
+        "today", "yesterday", "tonight", "separately", "himself", "herself", "themselves", "itself", "jointly",
+        "openly", "directly", "instead", "too", "however", "meanwhile", "subsequently", "initially", "last", "this",
+        "late", "early", "next", "morning", "afternoon", "evening", "night", "week", "month", "year", "weekend", "had",
+        "just", "strongly", "sharply", "explicitly", "clearly", "immediately", "quickly", "privately", "bluntly",
+        "angrily", "had", "specifically", "emphatically", "categorically", "even", "often", "always", "never",
+        "allegedly",
+    ])
+});
+static TIME_WORDS: LazyLock<HashSet<&str>> = LazyLock::new(|| {
+    HashSet::from([
+        "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january", "february", "march",
+        "april", "may", "june", "july", "august", "september", "october", "november", "december", "today", "yesterday",
+        "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "mon", "tue", "wed",
+        "thu", "fri", "sat", "sun",
+    ])
+});
 /// Lowercase nouns that head a mention of a person.
-const PERSON_ROLES: &[&str] = &[
-    "minister", "spokesman", "spokeswoman", "spokesperson", "official", "president", "secretary", "diplomat", "chief",
-    "leader", "head", "ambassador", "envoy", "adviser", "advisor", "director", "commander", "general", "governor",
-    "mayor", "senator", "lawmaker", "premier", "chancellor", "prosecutor", "judge", "negotiator", "aide", "chairman",
-    "chairwoman", "chair", "executive", "founder", "researcher", "scientist", "professor", "economist", "analyst",
-    "expert", "officer", "representative", "counterpart", "architect", "author", "activist", "lawyer", "attorney",
-    "candidate", "deputy", "manager", "strategist", "correspondent", "editor", "journalist", "source", "premier",
-    "king", "queen", "prince", "pope", "ceo", "boss", "coach", "owner", "father", "mother", "woman", "man", "resident",
-    "witness", "survivor", "colonel", "captain", "admiral", "marshal", "commissioner", "rapporteur", "mp", "mep",
-    "legislator", "politician", "historian", "specialist", "cleric", "priest", "bishop", "monk", "doctor", "physician",
-    "student", "teacher", "farmer", "soldier", "fighter", "militant", "member",
-];
+static PERSON_ROLES: LazyLock<HashSet<&str>> = LazyLock::new(|| {
+    HashSet::from([
+        "minister", "spokesman", "spokeswoman", "spokesperson", "official", "president", "secretary", "diplomat",
+        "chief", "leader", "head", "ambassador", "envoy", "adviser", "advisor", "director", "commander", "general",
+        "governor", "mayor", "senator", "lawmaker", "premier", "chancellor", "prosecutor", "judge", "negotiator",
+        "aide", "chairman", "chairwoman", "chair", "executive", "founder", "researcher", "scientist", "professor",
+        "economist", "analyst", "expert", "officer", "representative", "counterpart", "architect", "author",
+        "activist", "lawyer", "attorney", "candidate", "deputy", "manager", "strategist", "correspondent", "editor",
+        "journalist", "source", "premier", "king", "queen", "prince", "pope", "ceo", "boss", "coach", "owner",
+        "father", "mother", "woman", "man", "resident", "witness", "survivor", "colonel", "captain", "admiral",
+        "marshal", "commissioner", "rapporteur", "mp", "mep", "legislator", "politician", "historian", "specialist",
+        "cleric", "priest", "bishop", "monk", "doctor", "physician", "student", "teacher", "farmer", "soldier",
+        "fighter", "militant", "member",
+    ])
+});
 /// Lowercase nouns that head a mention of an organisation, government or place.
-const GROUP_ROLES: &[&str] = &[
-    "ministry", "company", "firm", "government", "kremlin", "agency", "military", "army", "police", "authorities",
-    "department", "office", "embassy", "court", "party", "group", "organization", "organisation", "bank", "council",
-    "commission", "committee", "administration", "union", "alliance", "campaign", "statement", "report", "study",
-    "survey", "movement", "coalition", "service", "network", "institute", "center", "centre", "foundation", "fund",
-    "board", "parliament", "cabinet", "presidency", "regime", "country", "state", "city", "region", "startup",
-    "airline", "manufacturer", "maker", "developer", "operator", "outlet", "newspaper", "channel", "broadcaster",
-    "mission", "delegation", "team", "club", "league", "federation", "association", "regulator", "watchdog",
-    "officials", "sources", "analysts", "experts", "critics", "residents", "witnesses", "activists", "diplomats",
-    "leaders", "lawmakers", "researchers", "scientists", "economists", "investigators", "prosecutors", "observers",
-    "opponents", "supporters", "organizers", "organisers", "protesters", "people", "officers", "authorities", "media",
-    "rebels", "forces", "troops", "militants", "insurgents", "demonstrators", "workers", "employees", "executives",
-];
+static GROUP_ROLES: LazyLock<HashSet<&str>> = LazyLock::new(|| {
+    HashSet::from([
+        "ministry", "company", "firm", "government", "kremlin", "agency", "military", "army", "police", "authorities",
+        "department", "office", "embassy", "court", "party", "group", "organization", "organisation", "bank",
+        "council", "commission", "committee", "administration", "union", "alliance", "campaign", "statement", "report",
+        "study", "survey", "movement", "coalition", "service", "network", "institute", "center", "centre",
+        "foundation", "fund", "board", "parliament", "cabinet", "presidency", "regime", "country", "state", "city",
+        "region", "startup", "airline", "manufacturer", "maker", "developer", "operator", "outlet", "newspaper",
+        "channel", "broadcaster", "mission", "delegation", "team", "club", "league", "federation", "association",
+        "regulator", "watchdog", "officials", "sources", "analysts", "experts", "critics", "residents", "witnesses",
+        "activists", "diplomats", "leaders", "lawmakers", "researchers", "scientists", "economists", "investigators",
+        "prosecutors", "observers", "opponents", "supporters", "organizers", "organisers", "protesters", "people",
+        "officers", "authorities", "media", "rebels", "forces", "troops", "militants", "insurgents", "demonstrators",
+        "workers", "employees", "executives",
+    ])
+});
 /// Capitalised words inside names that make them organisations or places, not people.
-const ORG_WORDS: &[&str] = &[
-    "ministry", "kremlin", "government", "office", "department", "council", "commission", "committee", "union",
-    "agency", "company", "corporation", "corp", "inc", "group", "party", "bank", "court", "army", "forces", "police",
-    "service", "services", "organization", "organisation", "institute", "university", "house", "pentagon", "congress",
-    "parliament", "senate", "embassy", "administration", "authority", "board", "fund", "foundation", "association",
-    "federation", "alliance", "coalition", "movement", "front", "brigade", "guard", "navy", "command", "center",
-    "centre", "network", "news", "times", "post", "press", "reuters", "tass", "interfax", "states", "kingdom",
-    "nations", "republic", "assembly", "cabinet", "presidency", "palace", "mission", "delegation", "directorate",
-    "bureau", "unit", "labs", "lab", "systems", "technologies", "media", "club", "league", "tribunal", "ai", "ria",
-    "novosti", "xinhua", "bloomberg", "afp", "cnn", "bbc", "nbc", "cbs", "abc", "fox", "telegraph", "guardian",
-    "journal", "daily", "channel", "tv", "radio", "ria", "sputnik", "world", "global", "international", "europe",
-    "africa", "asia", "america", "capital", "partners", "holdings", "energy", "oil", "gas", "airways", "airlines",
-    "motors", "pharma", "health", "hospital", "school", "college", "academy", "church", "council", "secretariat",
-    "convention", "treaty", "agreement", "accord", "act", "law", "charter", "declaration", "protocol", "summit",
-    "forum", "conference", "roundtable", "initiative", "program", "programme", "project", "plan", "index", "war",
-    "federal", "reserve", "exchange", "market", "markets", "street", "square", "river", "sea", "ocean", "island",
-    "islands", "province", "county", "district", "city", "valley", "mountains", "airport", "station", "base",
-];
+static ORG_WORDS: LazyLock<HashSet<&str>> = LazyLock::new(|| {
+    HashSet::from([
+        "ministry", "kremlin", "government", "office", "department", "council", "commission", "committee", "union",
+        "agency", "company", "corporation", "corp", "inc", "group", "party", "bank", "court", "army", "forces",
+        "police", "service", "services", "organization", "organisation", "institute", "university", "house",
+        "pentagon", "congress", "parliament", "senate", "embassy", "administration", "authority", "board", "fund",
+        "foundation", "association", "federation", "alliance", "coalition", "movement", "front", "brigade", "guard",
+        "navy", "command", "center", "centre", "network", "news", "times", "post", "press", "reuters", "tass",
+        "interfax", "states", "kingdom", "nations", "republic", "assembly", "cabinet", "presidency", "palace",
+        "mission", "delegation", "directorate", "bureau", "unit", "labs", "lab", "systems", "technologies", "media",
+        "club", "league", "tribunal", "ai", "ria", "novosti", "xinhua", "bloomberg", "afp", "cnn", "bbc", "nbc", "cbs",
+        "abc", "fox", "telegraph", "guardian", "journal", "daily", "channel", "tv", "radio", "ria", "sputnik", "world",
+        "global", "international", "europe", "africa", "asia", "america", "capital", "partners", "holdings", "energy",
+        "oil", "gas", "airways", "airlines", "motors", "pharma", "health", "hospital", "school", "college", "academy",
+        "church", "council", "secretariat", "convention", "treaty", "agreement", "accord", "act", "law", "charter",
+        "declaration", "protocol", "summit", "forum", "conference", "roundtable", "initiative", "program", "programme",
+        "project", "plan", "index", "war", "federal", "reserve", "exchange", "market", "markets", "street", "square",
+        "river", "sea", "ocean", "island", "islands", "province", "county", "district", "city", "valley", "mountains",
+        "airport", "station", "base",
+    ])
+});
 /// Capitalised title words that precede a name and are not part of it.
-const TITLES: &[&str] = &[
-    "president", "prime", "minister", "foreign", "defense", "defence", "secretary", "state", "general", "gen",
-    "spokesman", "spokeswoman", "spokesperson", "ambassador", "chancellor", "king", "queen", "prince", "sen",
-    "senator", "rep", "representative", "gov", "governor", "mayor", "chief", "director", "deputy", "vice", "head",
-    "leader", "advisor", "adviser", "national", "security", "commander", "chairman", "chairwoman", "chair", "ceo",
-    "dr", "mr", "mrs", "ms", "judge", "justice", "attorney", "pope", "sheikh", "ayatollah", "supreme", "executive",
-    "officer", "colonel", "col", "lt", "captain", "capt", "admiral", "marshal", "commissioner", "high", "press",
-    "interior", "finance", "economy", "trade", "health", "justice", "affairs", "energy", "lord", "lady", "sir", "dame",
-    "emir", "crown", "former", "acting", "senior", "top", "u.s", "us", "eu", "un", "nato", "white", "founder",
-    "professor", "prof", "speaker", "majority", "minority", "whip", "spokesperson", "envoy", "special", "counsel",
-    "premier", "human", "rights", "relations", "intelligence", "military", "staff", "air", "force", "economic",
-    "development", "european", "archbishop", "bishop", "cardinal", "rabbi", "imam", "patriarch", "metropolitan",
-    "father", "saint", "major", "sergeant", "corporal", "private", "lieutenant", "brigadier", "field", "gov", "rev",
-    "chief-of-staff", "mp", "mep", "congressman", "congresswoman", "assemblyman", "councilman", "councillor",
-    "alderman", "ceo", "cfo", "coo", "cto", "chairperson", "president-elect", "ex-president", "then-president",
-    "analyst", "economist",
-];
+static TITLES: LazyLock<HashSet<&str>> = LazyLock::new(|| {
+    HashSet::from([
+        "president", "prime", "minister", "foreign", "defense", "defence", "secretary", "state", "general", "gen",
+        "spokesman", "spokeswoman", "spokesperson", "ambassador", "chancellor", "king", "queen", "prince", "sen",
+        "senator", "rep", "representative", "gov", "governor", "mayor", "chief", "director", "deputy", "vice", "head",
+        "leader", "advisor", "adviser", "national", "security", "commander", "chairman", "chairwoman", "chair", "ceo",
+        "dr", "mr", "mrs", "ms", "judge", "justice", "attorney", "pope", "sheikh", "ayatollah", "supreme", "executive",
+        "officer", "colonel", "col", "lt", "captain", "capt", "admiral", "marshal", "commissioner", "high", "press",
+        "interior", "finance", "economy", "trade", "health", "justice", "affairs", "energy", "lord", "lady", "sir",
+        "dame", "emir", "crown", "former", "acting", "senior", "top", "u.s", "us", "eu", "un", "nato", "white",
+        "founder", "professor", "prof", "speaker", "majority", "minority", "whip", "spokesperson", "envoy", "special",
+        "counsel", "premier", "human", "rights", "relations", "intelligence", "military", "staff", "air", "force",
+        "economic", "development", "european", "archbishop", "bishop", "cardinal", "rabbi", "imam", "patriarch",
+        "metropolitan", "father", "saint", "major", "sergeant", "corporal", "private", "lieutenant", "brigadier",
+        "field", "gov", "rev", "chief-of-staff", "mp", "mep", "congressman", "congresswoman", "assemblyman",
+        "councilman", "councillor", "alderman", "ceo", "cfo", "coo", "cto", "chairperson", "president-elect",
+        "ex-president", "then-president", "analyst", "economist",
+    ])
+});
 /// Lowercase particles inside names ("Osama bin Laden", "Ursula von der Leyen").
-const PARTICLES: &[&str] = &["bin", "al", "de", "van", "von", "der", "da", "di", "le", "la", "du", "del", "ibn", "el"];
+static PARTICLES: LazyLock<HashSet<&str>> = LazyLock::new(|| {
+    HashSet::from(["bin", "al", "de", "van", "von", "der", "da", "di", "le", "la", "du", "del", "ibn", "el"])
+});
 
 /// A word of a sentence.
 #[derive(Debug, Clone, Copy)]
@@ -217,8 +239,8 @@ fn tokens(text: &str, base: usize) -> Vec<Tok<'_>> {
         .collect()
 }
 
-fn is_in(list: &[&str], w: &str) -> bool {
-    list.contains(&w)
+fn is_in(set: &HashSet<&str>, w: &str) -> bool {
+    set.contains(w)
 }
 
 /// What a mention refers to.
@@ -259,7 +281,7 @@ fn np_before(toks: &[Tok<'_>], text: &str, base: usize, know: &SpeakerKnowledge)
     loop {
         let last = end.checked_sub(1).and_then(|i| toks.get(i))?;
         let l = last.lower();
-        if is_in(FILLER, &l) || is_in(TIME_WORDS, &l) || (l.chars().all(|c| c.is_ascii_digit()) && end >= 2) {
+        if is_in(&FILLER, &l) || is_in(&TIME_WORDS, &l) || (l.chars().all(|c| c.is_ascii_digit()) && end >= 2) {
             end -= 1;
             continue;
         }
@@ -285,13 +307,13 @@ fn np_before(toks: &[Tok<'_>], text: &str, base: usize, know: &SpeakerKnowledge)
                 && i > 0
                 && toks.get(i + 1).is_some_and(|n| {
                     let n = n.lower();
-                    is_in(TIME_WORDS, &n) || is_in(DETERMINERS, &n) || platform(&n)
+                    is_in(&TIME_WORDS, &n) || is_in(&DETERMINERS, &n) || platform(&n)
                 })
                 // The phrase must run to the cue: "Also on Wednesday, Lavrov" keeps Lavrov.
                 && toks[i + 1..end].iter().all(|t| !t.is_punct())
                 && toks.get(end - 1).is_some_and(|t| {
                     let l = t.lower();
-                    !t.is_cap() || is_in(TIME_WORDS, &l) || platform(&l)
+                    !t.is_cap() || is_in(&TIME_WORDS, &l) || platform(&l)
                 })
         }) && p > 0
         {
@@ -310,7 +332,7 @@ fn np_before(toks: &[Tok<'_>], text: &str, base: usize, know: &SpeakerKnowledge)
         let span = Span::new(toks[from].span.start, head.span.end);
         let phrase = &toks[from..];
         let roles: Vec<String> =
-            phrase.iter().map(Tok::bare).filter(|w| is_role(w, know) || is_in(TITLES, w)).collect();
+            phrase.iter().map(Tok::bare).filter(|w| is_role(w, know) || is_in(&TITLES, w)).collect();
         let name = match kind {
             Kind::Name => person_name(phrase),
             _ => {
@@ -320,8 +342,8 @@ fn np_before(toks: &[Tok<'_>], text: &str, base: usize, know: &SpeakerKnowledge)
         };
         Mention { span, kind, head: head.bare(), name, roles, indefinite }
     };
-    if is_in(PRONOUNS, &hl) {
-        let prev_ok = toks.len() == 1 || toks[toks.len() - 2].is_punct() || is_in(STOP, &toks[toks.len() - 2].lower());
+    if is_in(&PRONOUNS, &hl) {
+        let prev_ok = toks.len() == 1 || toks[toks.len() - 2].is_punct() || is_in(&STOP, &toks[toks.len() - 2].lower());
         if !prev_ok {
             return None;
         }
@@ -339,11 +361,11 @@ fn np_before(toks: &[Tok<'_>], text: &str, base: usize, know: &SpeakerKnowledge)
     while from > 0 {
         let t = toks[from - 1];
         let l = t.lower();
-        if t.is_punct() || is_in(STOP, &l) || is_in(TIME_WORDS, &l) && t.is_cap() {
+        if t.is_punct() || is_in(&STOP, &l) || is_in(&TIME_WORDS, &l) && t.is_cap() {
             // "of"/"for" join a role to a name: "Secretary of State", "chief of staff".
             break;
         }
-        if is_in(DETERMINERS, &l) {
+        if is_in(&DETERMINERS, &l) {
             from -= 1;
             indefinite = matches!(l.as_str(), "a" | "an" | "another");
             break;
@@ -352,7 +374,7 @@ fn np_before(toks: &[Tok<'_>], text: &str, base: usize, know: &SpeakerKnowledge)
             let before = toks[from - 2];
             before.is_cap() || is_role(&before.bare(), know)
         };
-        let ok = t.is_cap() || t.is_possessive() || is_role(&t.bare(), know) || joins || is_in(PARTICLES, &l)
+        let ok = t.is_cap() || t.is_possessive() || is_role(&t.bare(), know) || joins || is_in(&PARTICLES, &l)
             // lowercase modifiers inside a role phrase: "a top US security advisor"
             || (head_is_role && steps < 4 && t.text.chars().all(|c| c.is_lowercase() || c == '-'));
         if !ok {
@@ -365,18 +387,18 @@ fn np_before(toks: &[Tok<'_>], text: &str, base: usize, know: &SpeakerKnowledge)
     if from >= 2
         && matches!(toks[from - 1].lower().as_str(), "of" | "for" | "at")
         && !head_is_role
-        && is_in(PERSON_ROLES, &toks[from - 2].bare())
+        && is_in(&PERSON_ROLES, &toks[from - 2].bare())
     {
         let role = toks[from - 2];
         let mut start = from - 2;
         while start > 0 {
             let t = toks[start - 1];
             let l = t.lower();
-            if is_in(DETERMINERS, &l) || t.is_possessive() {
+            if is_in(&DETERMINERS, &l) || t.is_possessive() {
                 start -= 1;
                 break;
             }
-            if t.is_punct() || is_in(STOP, &l) || start + 4 < from {
+            if t.is_punct() || is_in(&STOP, &l) || start + 4 < from {
                 break;
             }
             start -= 1;
@@ -392,16 +414,16 @@ fn np_before(toks: &[Tok<'_>], text: &str, base: usize, know: &SpeakerKnowledge)
         from += 1;
     }
     let phrase = &toks[from..];
-    let caps_tail = phrase.iter().rev().take_while(|t| t.is_cap() && !is_in(TITLES, &t.bare())).count();
-    let org = phrase.iter().any(|t| t.is_cap() && is_in(ORG_WORDS, &t.bare()))
+    let caps_tail = phrase.iter().rev().take_while(|t| t.is_cap() && !is_in(&TITLES, &t.bare())).count();
+    let org = phrase.iter().any(|t| t.is_cap() && is_in(&ORG_WORDS, &t.bare()))
         || (head.text.len() >= 2 && head.text.chars().all(|c| c.is_uppercase() || c == '.'));
     let kind = if head_is_role {
-        if is_in(GROUP_ROLES, &hl) { Kind::GroupRole } else { Kind::PersonRole }
+        if is_in(&GROUP_ROLES, &hl) { Kind::GroupRole } else { Kind::PersonRole }
     } else if org && caps_tail <= phrase.len() {
         let person_tail = phrase
             .iter()
             .rev()
-            .take_while(|t| t.is_cap() && !is_in(TITLES, &t.bare()) && !is_in(ORG_WORDS, &t.bare()))
+            .take_while(|t| t.is_cap() && !is_in(&TITLES, &t.bare()) && !is_in(&ORG_WORDS, &t.bare()))
             .count();
         let titled = phrase.len() > person_tail;
         if person_tail >= 2 || (person_tail == 1 && titled && phrase.iter().any(|t| is_person_title(&t.bare(), know))) {
@@ -419,16 +441,16 @@ fn np_before(toks: &[Tok<'_>], text: &str, base: usize, know: &SpeakerKnowledge)
 }
 
 fn is_role(w: &str, know: &SpeakerKnowledge) -> bool {
-    is_in(PERSON_ROLES, w)
-        || is_in(GROUP_ROLES, w)
+    is_in(&PERSON_ROLES, w)
+        || is_in(&GROUP_ROLES, w)
         || know.roles.iter().any(|r| r == w)
-        || w.strip_suffix('s').is_some_and(|s| is_in(PERSON_ROLES, s))
+        || w.strip_suffix('s').is_some_and(|s| is_in(&PERSON_ROLES, s))
 }
 
 fn is_person_title(w: &str, know: &SpeakerKnowledge) -> bool {
-    (is_in(TITLES, w)
+    (is_in(&TITLES, w)
         && !matches!(w, "white" | "u.s" | "us" | "eu" | "un" | "nato" | "national" | "security" | "foreign" | "state"))
-        || is_in(PERSON_ROLES, w)
+        || is_in(&PERSON_ROLES, w)
         || know.roles.iter().any(|r| r == w)
 }
 
@@ -440,7 +462,7 @@ fn np_after(toks: &[Tok<'_>], text: &str, base: usize, know: &SpeakerKnowledge) 
     while end < toks.len() && end < 12 {
         let t = toks[end];
         let l = t.lower();
-        if t.is_punct() || (end > 0 && (is_in(STOP, &l) || is_in(TIME_WORDS, &l))) {
+        if t.is_punct() || (end > 0 && (is_in(&STOP, &l) || is_in(&TIME_WORDS, &l))) {
             break;
         }
         end += 1;
@@ -448,7 +470,7 @@ fn np_after(toks: &[Tok<'_>], text: &str, base: usize, know: &SpeakerKnowledge) 
     while end > 0 {
         let t = toks[end - 1];
         let l = t.lower();
-        let keep = (t.is_cap() && !t.is_possessive()) || is_role(&t.bare(), know) || (end == 1 && is_in(PRONOUNS, &l));
+        let keep = (t.is_cap() && !t.is_possessive()) || is_role(&t.bare(), know) || (end == 1 && is_in(&PRONOUNS, &l));
         if keep {
             break;
         }
@@ -477,12 +499,12 @@ fn person_name(phrase: &[Tok<'_>]) -> String {
         .take_while(|t| {
             let b = t.bare();
             (t.is_cap()
-                && !is_in(TITLES, &b)
-                && !is_in(ORG_WORDS, &b)
-                && !is_in(DETERMINERS, &b)
-                && !is_in(STOP, &b)
-                && !is_in(TIME_WORDS, &b))
-                || is_in(PARTICLES, &t.lower())
+                && !is_in(&TITLES, &b)
+                && !is_in(&ORG_WORDS, &b)
+                && !is_in(&DETERMINERS, &b)
+                && !is_in(&STOP, &b)
+                && !is_in(&TIME_WORDS, &b))
+                || is_in(&PARTICLES, &t.lower())
         })
         .map(|t| t.text)
         .collect();
@@ -490,7 +512,7 @@ fn person_name(phrase: &[Tok<'_>]) -> String {
         return phrase.last().map_or(String::new(), |t| t.text.to_owned());
     }
     let mut t: Vec<&str> = tail.into_iter().rev().collect();
-    while t.first().is_some_and(|w| is_in(PARTICLES, &w.to_lowercase())) {
+    while t.first().is_some_and(|w| is_in(&PARTICLES, &w.to_lowercase())) {
         t.remove(0);
     }
     t.join(" ")
@@ -571,7 +593,8 @@ impl Registry {
             if !(2..=4).contains(&n_words) {
                 continue;
             }
-            if name.split_whitespace().any(|w| is_in(TIME_WORDS, &w.to_lowercase()) || is_in(STOP, &w.to_lowercase())) {
+            if name.split_whitespace().any(|w| is_in(&TIME_WORDS, &w.to_lowercase()) || is_in(&STOP, &w.to_lowercase()))
+            {
                 continue;
             }
             // Role words around the name: "Kremlin spokesman Dmitry Peskov", "The Russian
@@ -579,7 +602,7 @@ impl Registry {
             let before = &text[..m.start()];
             let after = text.get(m.end()..).unwrap_or("");
             let mut roles: Vec<String> =
-                toks.iter().map(Tok::bare).filter(|w| is_in(TITLES, w) || is_role(w, know)).collect();
+                toks.iter().map(Tok::bare).filter(|w| is_in(&TITLES, w) || is_role(w, know)).collect();
             roles.extend(tokens(before, 0).iter().rev().take(6).map(Tok::bare).filter(|w| is_role(w, know)));
             if after.starts_with(',') {
                 roles.extend(tokens(after, 0).iter().take(6).map(Tok::bare).filter(|w| is_role(w, know)));
@@ -690,9 +713,9 @@ fn leading_np(toks: &[Tok<'_>], text: &str, know: &SpeakerKnowledge) -> Option<M
     while end < toks.len() && end < 10 {
         let t = toks[end];
         let l = t.lower();
-        let ok = t.is_cap() && !(end == 0 && is_in(STOP, &l))
-            || is_in(DETERMINERS, &l) && end == 0
-            || is_in(PRONOUNS, &l) && end == 0
+        let ok = t.is_cap() && !(end == 0 && is_in(&STOP, &l))
+            || is_in(&DETERMINERS, &l) && end == 0
+            || is_in(&PRONOUNS, &l) && end == 0
             || is_role(&t.bare(), know)
             || t.is_possessive()
             || (end > 0 && matches!(l.as_str(), "of" | "for"));
@@ -806,7 +829,7 @@ fn claim_in(
         // accused Russia ...", "He did not give a reason but suggested ...".
         let mention = mention.or_else(|| {
             let toks = tokens(pre, clause_from);
-            let last = toks.iter().rev().find(|t| !is_in(FILLER, &t.lower()))?;
+            let last = toks.iter().rev().find(|t| !is_in(&FILLER, &t.lower()))?;
             if !matches!(last.lower().as_str(), "and" | "but") {
                 return None;
             }
@@ -818,7 +841,7 @@ fn claim_in(
     }
     // A cue that reports an action rather than words ("lashed out at criticism") gives way
     // to the attribution that closes the sentence: "..., the EU's top diplomat said."
-    if attributions.len() > 1 && attributions.first().is_some_and(|a| is_in(WEAK_CUES, &a.2)) {
+    if attributions.len() > 1 && attributions.first().is_some_and(|a| WEAK_CUES.contains(&a.2.as_str())) {
         attributions.remove(0);
     }
     let attributions: Vec<(Span, Mention)> = attributions.into_iter().map(|(c, m, _)| (c, m)).collect();
@@ -885,7 +908,7 @@ fn claim_in(
     let known = reg.person_by_surname(&canonical).is_some_and(|p| p.name == canonical);
     let person_shaped = mention.kind == Kind::Name
         && canonical.split_whitespace().count() >= 2
-        && !canonical.split_whitespace().any(|w| is_in(ORG_WORDS, &w.to_lowercase()));
+        && !canonical.split_whitespace().any(|w| is_in(&ORG_WORDS, &w.to_lowercase()));
     if known || person_shaped {
         if !known {
             // A speaker named only once ("Daniel Bunn, vice president ..., warned") is still
@@ -957,7 +980,7 @@ fn subject_before(pre: &str, base: usize, text: &str, know: &SpeakerKnowledge) -
             // "The Russian ambassador to Warsaw, Sergey Andreev,": the role is part of the mention.
             let seg = p.rfind(',').map_or(0, |c| c + 1);
             let seg_toks = tokens(&p[seg..], base + seg);
-            if seg_toks.iter().any(|t| is_in(PERSON_ROLES, &t.bare()))
+            if seg_toks.iter().any(|t| is_in(&PERSON_ROLES, &t.bare()))
                 && let Some(first) = seg_toks.first()
             {
                 xm.span.start = first.span.start;

@@ -21,11 +21,13 @@ use crate::segment::Paragraphs;
 pub struct ProcessOptions {
     /// Largest accepted text, in bytes.
     pub max_document_bytes: usize,
+    /// Find and label claims (on by default); off, only boilerplate is removed.
+    pub find_claims: bool,
 }
 
 impl Default for ProcessOptions {
     fn default() -> Self {
-        Self { max_document_bytes: DEFAULT_MAX_DOCUMENT_BYTES }
+        Self { max_document_bytes: DEFAULT_MAX_DOCUMENT_BYTES, find_claims: true }
     }
 }
 
@@ -66,15 +68,16 @@ impl Ruleset {
             clean_map.iter().map(|p| (p.source, paras.spans.partition_point(|s| s.end <= p.source.start))).collect();
         // The finder is plain string work that cannot fail; should a bug make it panic, the
         // document still gets its cleaned text and a diagnostic instead of losing everything.
-        let found =
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| claims::find(&doc.text, &pieces, &self.speakers)))
-                .unwrap_or_else(|_| {
-                    diagnostics.push(Diagnostic::error(
-                    codes::CLAIMS_FAILED,
-                    "claim finding failed on this document, so it has no claims; please report it with the document",
-                ));
-                    Vec::new()
-                });
+        let found = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            if opts.find_claims { claims::find(&doc.text, &pieces, &self.speakers) } else { Vec::new() }
+        }))
+        .unwrap_or_else(|_| {
+            diagnostics.push(Diagnostic::error(
+                codes::CLAIMS_FAILED,
+                "claim finding failed on this document, so it has no claims; please report it with the document",
+            ));
+            Vec::new()
+        });
         let claims =
             if in_time { self.label_claims(&doc.text, &outlet.id, found, &mut diagnostics) } else { Vec::new() };
         Ok(Outcome {
@@ -414,7 +417,7 @@ fn broken(doc) { doc.drop_lines("x", "a"); throw "boom"; }
     #[test]
     fn too_large_is_an_error_and_empty_is_fine() {
         let rs = ruleset(&[("generic/g.rhai", GENERIC)]);
-        let opts = ProcessOptions { max_document_bytes: 4 };
+        let opts = ProcessOptions { max_document_bytes: 4, ..ProcessOptions::default() };
         assert!(matches!(
             rs.process(&Document::new("d", "12345"), &opts),
             Err(Error::DocumentTooLarge { size: 5, limit: 4 })

@@ -104,8 +104,11 @@ pub async fn serve(
     let local = listener.local_addr().map_err(|source| ServeError::Bind { addr: cfg.addr, source })?;
 
     let (health, health_service) = tonic_health::server::health_reporter();
-    let svc =
-        ThresherService::new(rules, ProcessOptions { max_document_bytes: cfg.max_document_bytes }, cfg.stream_window);
+    let svc = ThresherService::new(
+        rules,
+        ProcessOptions { max_document_bytes: cfg.max_document_bytes, ..ProcessOptions::default() },
+        cfg.stream_window,
+    );
     let limit = cfg.max_document_bytes.saturating_add(ENVELOPE_BYTES);
     let thresher =
         ThresherServer::new(svc).max_decoding_message_size(limit).max_encoding_message_size(limit.saturating_mul(2));

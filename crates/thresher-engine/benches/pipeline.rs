@@ -1,0 +1,83 @@
+//! Per-document cost of the pipeline on the seed articles, with the shipped rules: the whole
+//! pipeline, the boilerplate stage alone (claims off), and claim finding alone on the kept
+//! text. Run with `cargo bench -p thresher-engine`; BENCHMARKS.md has the figures.
+//!
+//! `THRESHER_BENCH_RULES=DIR` measures other rules. The seeds are read from `$THRESHER_SHARED/corpus/seeds` (default `../shared` beside the
+//! repository).
+
+use std::path::PathBuf;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use thresher_engine::claims::{self, SpeakerKnowledge};
+use thresher_engine::{Document, Limits, ProcessOptions, Ruleset, Span};
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn seeds() -> Vec<Document> {
+    let shared = std::env::var_os("THRESHER_SHARED").map_or_else(|| repo().join("../shared"), PathBuf::from);
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(shared.join("corpus/seeds"))
+        .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
+        .unwrap_or_default();
+    paths.sort();
+    paths
+        .iter()
+        .filter_map(|p| {
+            let text = std::fs::read_to_string(p).ok()?;
+            Some(Document::new(p.file_name()?.to_string_lossy(), text))
+        })
+        .collect()
+}
+
+fn bench(c: &mut Criterion) {
+    // `THRESHER_BENCH_RULES` measures another rules directory (the shipped rules by default).
+    let dir = std::env::var_os("THRESHER_BENCH_RULES").map_or_else(|| repo().join("rules"), PathBuf::from);
+    let Ok(rules) = Ruleset::load_dir(&dir, Limits::default()) else {
+        eprintln!("the shipped rules do not load; run `thresher check rules`");
+        return;
+    };
+    let docs = seeds();
+    if docs.is_empty() {
+        eprintln!("no seed documents found: set THRESHER_SHARED");
+        return;
+    }
+    let whole = ProcessOptions::default();
+    let boilerplate = ProcessOptions { find_claims: false, ..ProcessOptions::default() };
+    // The kept pieces of each document, as the pipeline hands them to the claim finder.
+    let kept: Vec<(String, Vec<(Span, usize)>)> = docs
+        .iter()
+        .filter_map(|d| {
+            let out = rules.process(d, &boilerplate).ok()?;
+            Some((d.text.clone(), out.clean_map.iter().enumerate().map(|(i, p)| (p.source, i)).collect()))
+        })
+        .collect();
+    let know = SpeakerKnowledge::default();
+
+    let mut g = c.benchmark_group("seed_document");
+    g.bench_function("whole_pipeline", |b| {
+        let mut i = 0;
+        b.iter(|| {
+            i = (i + 1) % docs.len();
+            rules.process(&docs[i], &whole).map(|o| o.claims.len()).unwrap_or(0)
+        });
+    });
+    g.bench_function("boilerplate_only", |b| {
+        let mut i = 0;
+        b.iter(|| {
+            i = (i + 1) % docs.len();
+            rules.process(&docs[i], &boilerplate).map(|o| o.removals.len()).unwrap_or(0)
+        });
+    });
+    g.bench_function("claim_finding_only", |b| {
+        let mut i = 0;
+        b.iter(|| {
+            i = (i + 1) % kept.len();
+            claims::find(&kept[i].0, &kept[i].1, &know).len()
+        });
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
