@@ -33,6 +33,17 @@ async fn process_cleans_a_moscow_times_seed() {
     for k in ["donation_appeal", "caption", "newsletter_promo", "read_more"] {
         assert!(kinds.contains(&k), "no {k} removal in {kinds:?}");
     }
+    // Claims come from the kept text, with speakers resolved and a statement type.
+    let lavrov: Vec<&pb::Claim> =
+        resp.claims.iter().filter(|c| c.speaker.as_ref().is_some_and(|s| s.canonical == "Sergei Lavrov")).collect();
+    assert!(lavrov.len() >= 2, "{:#?}", resp.claims);
+    for c in &resp.claims {
+        assert!(!c.text.contains("Dear readers") && !c.text.contains("authorities claim"), "{c:?}");
+        assert!(c.labels.first().is_some_and(|l| !l.rule.is_empty() && (0.0..=1.0).contains(&l.score)), "{c:?}");
+        let s = c.span.expect("claim span");
+        assert_eq!(&text[s.start as usize..s.end as usize], c.text);
+    }
+    assert!(resp.claims.iter().any(|c| c.form == pb::ClaimForm::Mixed as i32));
     // UTF-8 byte spans slice the original text to each removal's text.
     for r in &resp.removals {
         let s = r.span.expect("span");
