@@ -375,11 +375,21 @@ fn np_before(toks: &[Tok<'_>], text: &str, base: usize, know: &SpeakerKnowledge)
     while from > 0 {
         let t = toks[from - 1];
         let l = t.lower();
-        if t.is_punct() || is_in(&STOP, &l) || is_in(&TIME_WORDS, &l) && t.is_cap() {
+        let name_joiner = matches!(l.as_str(), "in" | "on" | "and")
+            && from >= 2
+            && toks[from - 2].is_cap()
+            && head.is_cap()
+            && is_in(&GROUP_ROLES, &head.bare());
+        if t.is_punct() || (is_in(&STOP, &l) && !name_joiner) || is_in(&TIME_WORDS, &l) && t.is_cap() {
             // "of"/"for" join a role to a name: "Secretary of State", "chief of staff".
             break;
         }
-        if is_in(&DETERMINERS, &l) {
+        // "the General Staff of the Armed Forces": an article after "of" is inside the name.
+        let inner_article = l == "the"
+            && from >= 3
+            && matches!(toks[from - 2].lower().as_str(), "of" | "for")
+            && (toks[from - 3].is_cap() || is_role(&toks[from - 3].bare(), know));
+        if is_in(&DETERMINERS, &l) && !inner_article {
             from -= 1;
             indefinite = matches!(l.as_str(), "a" | "an" | "another");
             break;
@@ -388,6 +398,13 @@ fn np_before(toks: &[Tok<'_>], text: &str, base: usize, know: &SpeakerKnowledge)
             let before = toks[from - 2];
             before.is_cap() || is_role(&before.bare(), know)
         };
+        // Inside an institution's name more small words join: "Committee for Freedom in Hong
+        // Kong Foundation".
+        let joins = joins
+            || (matches!(l.as_str(), "in" | "on" | "and")
+                && from >= 2
+                && toks[from - 2].is_cap()
+                && is_in(&GROUP_ROLES, &head.bare()));
         let ok = t.is_cap() || t.is_possessive() || is_role(&t.bare(), know) || joins || is_in(&PARTICLES, &l)
             // lowercase modifiers inside a role phrase: "a top US security advisor"
             || (head_is_role && steps < 4 && t.text.chars().all(|c| c.is_lowercase() || c == '-'));
@@ -398,6 +415,26 @@ fn np_before(toks: &[Tok<'_>], text: &str, base: usize, know: &SpeakerKnowledge)
         steps += 1;
     }
     // "The head of the Ukrainian Greek Catholic Church": a person by role, not the church.
+    // "Researchers at the Committee ...", "officials from the ministry": the institution speaks.
+    if from >= 2
+        && matches!(toks[from - 1].lower().as_str(), "of" | "for" | "at" | "from")
+        && !head_is_role
+        && matches!(
+            toks[from - 2].bare().as_str(),
+            "researchers" | "officials" | "analysts" | "experts" | "scientists" | "staff"
+        )
+    {
+        let span = Span::new(toks[from - 2].span.start, head.span.end);
+        let name = strip_article(Span::new(toks[from].span.start, head.span.end).slice_at(text, base)).to_owned();
+        return Some(Mention {
+            span,
+            kind: Kind::Group,
+            head: head.bare(),
+            name,
+            roles: Vec::new(),
+            indefinite: false,
+        });
+    }
     if from >= 2
         && matches!(toks[from - 1].lower().as_str(), "of" | "for" | "at")
         && !head_is_role
@@ -562,6 +599,8 @@ struct Registry {
     /// Where people are mentioned outside quotations (full name or surname), in text order:
     /// (position, person, sentence).
     mentions: Vec<(usize, usize, usize)>,
+    /// Organisations named in the text (position, name), in text order.
+    orgs: Vec<(usize, String)>,
     /// The same, only where the mention reads as a subject (early in its sentence, not after
     /// a preposition): "he" in the next sentence most likely means one of these.
     subjects: Vec<(usize, usize, usize)>,
@@ -608,6 +647,13 @@ fn surname_key(name: &str) -> String {
     let f = fold(last);
     f.trim_end_matches('y').trim_end_matches('i').to_owned()
 }
+
+/// A capitalised name that may hold "of", "for", "in", "on", "and", "the":
+/// "Committee for Freedom in Hong Kong Foundation", "Institute for the Study of War".
+static ORG_RUN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"[\p{Lu}][\p{L}\p{M}'’\-]+(?:\s+(?:(?:of|for|in|on|and|the)\s+)*[\p{Lu}][\p{L}\p{M}'’\-]+)+")
+        .unwrap_or_else(|_| unreachable!())
+});
 
 static NAME_RUN: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?:\b(?:[\p{Lu}][\p{L}\p{M}'’\-]+\.?|(?:\p{Lu}\.){1,3})\s*\s)+(?:(?:bin|al|de|van|von|der|da|di|ibn|el)\s+)*[\p{Lu}][\p{L}\p{M}'’\-]+")
@@ -661,6 +707,20 @@ impl Registry {
     /// drops capitalised phrases such as "United Arab List" or "Santa Barbara". Then records
     /// where each person is mentioned, for resolving pronouns.
     fn finish(&mut self, text: &str, sentences: &[(Sentence, usize)]) {
+        // Organisations named in the text, for "the report" and "the researchers" later.
+        for (s, _) in sentences {
+            let st = s.span.slice(text);
+            for m in ORG_RUN.find_iter(st) {
+                if inside(&s.quotes, s.span.start + m.start()) {
+                    continue;
+                }
+                let words: Vec<&str> = m.as_str().split_whitespace().collect();
+                let head = words.last().map(|w| w.to_lowercase()).unwrap_or_default();
+                if words.len() >= 2 && is_in(&GROUP_ROLES, &head) {
+                    self.orgs.push((s.span.start + m.start(), strip_article(m.as_str()).to_owned()));
+                }
+            }
+        }
         let mut alone: HashMap<String, usize> = HashMap::new();
         let mut words: Vec<(usize, String, bool, usize)> = Vec::new();
         for (n, (s, _)) in sentences.iter().enumerate() {
@@ -1206,10 +1266,37 @@ fn resolve(m: &Mention, reg: &mut Registry, ctx: &mut Context, know: &SpeakerKno
                 .rev()
                 .find(|(g, _)| g.to_lowercase().split_whitespace().any(|w| w == head))
                 .map(|(g, _)| g.clone());
+            // "the report", "the researchers": the organisation named last that publishes them.
+            let publication = matches!(
+                head.as_str(),
+                "report"
+                    | "study"
+                    | "survey"
+                    | "analysis"
+                    | "paper"
+                    | "researchers"
+                    | "investigation"
+                    | "findings"
+                    | "data"
+            );
+            let publisher = publication
+                .then(|| {
+                    let i = reg.orgs.partition_point(|(p, _)| *p < m.span.start);
+                    // The last one named before, else (a lede's "a new report") the first after.
+                    i.checked_sub(1).and_then(|i| reg.orgs.get(i)).or_else(|| reg.orgs.get(i)).map(|(_, g)| g.clone())
+                })
+                .flatten();
+            if let Some(g) = publisher.filter(|_| known.is_none()) {
+                return reg.group(&g, m.span.start);
+            }
             known.unwrap_or_else(|| {
                 let plural = head.ends_with('s') && !matches!(head.as_str(), "authorities");
+                // Only a bare "the ministry" means the organisation before; "the Hong Kong
+                // government" names its own.
+                let specific = m.name.split_whitespace().any(|w| w.starts_with(char::is_uppercase));
                 if !plural
                     && !m.indefinite
+                    && !specific
                     && (m.roles.len() == 1)
                     && let Some(g) = ctx.last_group.clone()
                 {
