@@ -75,12 +75,14 @@ static CUES: LazyLock<Regex> = LazyLock::new(|| {
     let alt = words.iter().map(|w| w.replace(' ', r"\s+")).collect::<Vec<_>>().join("|");
     // Case-insensitive so that "According to ..." opens a sentence; a capitalised cue anywhere
     // else is a name ("Edward Said") and is skipped where it is found.
-    Regex::new(&format!(r"(?i)\b(?:{alt})\b")).unwrap_or_else(|_| Regex::new("$^").unwrap_or_else(|_| unreachable!()))
+    // ASCII word boundaries: the cues are ASCII, and a Unicode `\b` would keep the regex off
+    // its fast engine on any text with a curly quote.
+    Regex::new(&format!(r"(?i)(?-u:\b)(?:{alt})(?-u:\b)")).unwrap_or_else(|_| Regex::new("$^").unwrap_or_else(|_| unreachable!()))
 });
 
 /// Words after a cue that open reported speech of their own: `," he said, adding that ...`.
 static REPORTING_TAIL: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\b(adding|saying|noting|that)\b").unwrap_or_else(|_| unreachable!()));
+    LazyLock::new(|| Regex::new(r"(?-u:\b)(adding|saying|noting|that)(?-u:\b)").unwrap_or_else(|_| unreachable!()));
 
 static WORD: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"[\p{L}\p{N}][\p{L}\p{N}\p{M}.'’\-]*|[,;:()\[\]—–]").unwrap_or_else(|_| unreachable!())
@@ -656,7 +658,7 @@ static ORG_RUN: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 static NAME_RUN: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?:\b(?:[\p{Lu}][\p{L}\p{M}'’\-]+\.?|(?:\p{Lu}\.){1,3})\s*\s)+(?:(?:bin|al|de|van|von|der|da|di|ibn|el)\s+)*[\p{Lu}][\p{L}\p{M}'’\-]+")
+    Regex::new(r"(?:(?:[\p{Lu}][\p{L}\p{M}'’\-]+\.?|(?:\p{Lu}\.){1,3})\s*\s)+(?:(?:bin|al|de|van|von|der|da|di|ibn|el)\s+)*[\p{Lu}][\p{L}\p{M}'’\-]+")
         .unwrap_or_else(|_| unreachable!())
 });
 
@@ -665,6 +667,10 @@ impl Registry {
     /// words just before it.
     fn scan(&mut self, text: &str, base: usize, know: &SpeakerKnowledge) {
         for m in NAME_RUN.find_iter(text) {
+            // A name starts a word ("McDonald" holds no "Donald").
+            if text[..m.start()].chars().next_back().is_some_and(char::is_alphanumeric) {
+                continue;
+            }
             let toks = tokens(m.as_str(), base + m.start());
             let name = person_name(&toks);
             let n_words = name.split_whitespace().count();
