@@ -77,7 +77,8 @@ static CUES: LazyLock<Regex> = LazyLock::new(|| {
     // else is a name ("Edward Said") and is skipped where it is found.
     // ASCII word boundaries: the cues are ASCII, and a Unicode `\b` would keep the regex off
     // its fast engine on any text with a curly quote.
-    Regex::new(&format!(r"(?i)(?-u:\b)(?:{alt})(?-u:\b)")).unwrap_or_else(|_| Regex::new("$^").unwrap_or_else(|_| unreachable!()))
+    Regex::new(&format!(r"(?i)(?-u:\b)(?:{alt})(?-u:\b)"))
+        .unwrap_or_else(|_| Regex::new("$^").unwrap_or_else(|_| unreachable!()))
 });
 
 /// Words after a cue that open reported speech of their own: `," he said, adding that ...`.

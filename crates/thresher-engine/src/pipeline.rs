@@ -128,7 +128,22 @@ impl Ruleset {
     ) -> Vec<Claim> {
         let mut out = Vec::with_capacity(found.len());
         let mut failed: Vec<&str> = Vec::new();
-        for f in found {
+        let total = found.len();
+        let mut out_of_time = false;
+        for (n, f) in found.into_iter().enumerate() {
+            // Claims past the time budget are still reported, only without labels.
+            if !out_of_time && crate::sandbox::past_deadline() {
+                out_of_time = true;
+                diagnostics.push(Diagnostic::error(
+                    codes::RULE_LIMIT,
+                    format!(
+                        "the document's time budget of {:?} ran out while labelling claims; {} of {total} claims \
+                         have no labels. Split the document or make the claim rules cheaper",
+                        self.limits.time_budget,
+                        total - n
+                    ),
+                ));
+            }
             let handle = ClaimHandle::new(ClaimFacts {
                 text: f.span.slice(text).to_owned(),
                 start: f.span.start,
@@ -141,7 +156,7 @@ impl Ruleset {
                 patterns: self.patterns.clone(),
             });
             for rule in &self.claim_rules {
-                if failed.contains(&&*rule.id) {
+                if out_of_time || failed.contains(&&*rule.id) {
                     continue;
                 }
                 handle.begin_rule(rule.id.clone());

@@ -77,6 +77,13 @@ impl Drop for DeadlineGuard {
     }
 }
 
+/// True when the deadline set on this thread has passed. Native loops that call many short
+/// scripts check it themselves: a script shorter than the progress check interval never
+/// sees the deadline.
+pub fn past_deadline() -> bool {
+    DEADLINE.with(|d| d.get().is_some_and(|t| Instant::now() >= t))
+}
+
 /// Builds a sandboxed engine with `limits` and Thresher's helpers registered.
 pub fn engine(limits: &Limits) -> Engine {
     let mut e = Engine::new();

@@ -73,7 +73,16 @@ pub fn quotes(text: &str) -> Vec<Span> {
 /// to `text` plus `base`.
 pub fn split(text: &str, base: usize) -> Vec<Sentence> {
     let quotes = quotes(text);
-    let inside = |at: usize| quotes.iter().any(|q| q.start < at && at < q.end);
+    // Quotations are sorted and disjoint, so one cursor walks them with the text: linear in
+    // the paragraph however many quotations it holds.
+    let mut cursor = 0usize;
+    let mut inside = |at: usize| {
+        while quotes.get(cursor).is_some_and(|q| q.end <= at) {
+            cursor += 1;
+        }
+        quotes.get(cursor).is_some_and(|q| q.start < at && at < q.end)
+    };
+    let mut first_quote = 0usize;
     let mut out = Vec::new();
     let mut start = 0usize;
     let chars: Vec<(usize, char)> = text.char_indices().collect();
@@ -104,16 +113,26 @@ pub fn split(text: &str, base: usize) -> Vec<Sentence> {
         };
         let boundary = next_ok && !inside(i) && !(c == '.' && !ellipsis && abbreviation_before(text, i));
         if boundary {
-            push(text, base, start, end, &quotes, &mut out);
+            push(text, base, start, end, &quotes, &mut first_quote, &mut out);
             start = end;
         }
         k = j;
     }
-    push(text, base, start, text.len(), &quotes, &mut out);
+    push(text, base, start, text.len(), &quotes, &mut first_quote, &mut out);
     out
 }
 
-fn push(text: &str, base: usize, start: usize, end: usize, quotes: &[Span], out: &mut Vec<Sentence>) {
+/// Adds the sentence `[start, end)`, with the quotations from `*first` on that overlap it;
+/// sentences come in order, so `*first` only moves forward.
+fn push(
+    text: &str,
+    base: usize,
+    start: usize,
+    end: usize,
+    quotes: &[Span],
+    first: &mut usize,
+    out: &mut Vec<Sentence>,
+) {
     let piece = &text[start..end];
     let lead = piece.len() - piece.trim_start().len();
     let body = piece.trim();
@@ -121,9 +140,13 @@ fn push(text: &str, base: usize, start: usize, end: usize, quotes: &[Span], out:
         return;
     }
     let (s, e) = (start + lead, start + lead + body.len());
-    let qs = quotes
+    while quotes.get(*first).is_some_and(|q| q.end <= s) {
+        *first += 1;
+    }
+    let qs = quotes[(*first).min(quotes.len())..]
         .iter()
-        .filter(|q| q.start < e && q.end > s)
+        .take_while(|q| q.start < e)
+        .filter(|q| q.end > s)
         .map(|q| Span::new(base + q.start.max(s), base + q.end.min(e)))
         .collect();
     out.push(Sentence { span: Span::new(base + s, base + e), quotes: qs });
