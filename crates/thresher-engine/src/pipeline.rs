@@ -77,7 +77,11 @@ impl Ruleset {
         for (order, rule) in rules.iter().enumerate() {
             page.begin_rule(rule.id.clone(), u32::try_from(order).unwrap_or(u32::MAX));
             let before = page.mark_count();
-            if let Err(d) = self.call_rule(rule, page) {
+            let started = Instant::now();
+            let result = self.call_rule(rule, page);
+            let hit = result.is_ok() && page.mark_count() > before;
+            self.counters.record(rule.slot, started.elapsed(), hit, result.is_err());
+            if let Err(d) = result {
                 page.truncate_marks(before);
                 let out_of_time = d.code == codes::RULE_LIMIT && d.message.contains("time budget");
                 diagnostics.push(d);

@@ -94,6 +94,8 @@ pub struct Rule {
     pub file: String,
     function: String,
     ast: Arc<AST>,
+    /// Index of its counters in [`Ruleset::counters`].
+    pub(crate) slot: usize,
 }
 
 /// An outlet and its rules.
@@ -125,6 +127,7 @@ pub struct Ruleset {
     pub(crate) markers: Option<(AhoCorasick, Vec<usize>)>,
     pub(crate) fixtures: Vec<Fixture>,
     pub(crate) files: Vec<String>,
+    pub(crate) counters: crate::stats::Counters,
 }
 
 impl std::fmt::Debug for Ruleset {
@@ -213,6 +216,12 @@ impl Ruleset {
             ));
         }
         let markers = build_markers(&outlets);
+        let all_rules = outlets.iter_mut().flat_map(|o| o.rules.iter_mut()).chain(generic.iter_mut());
+        let mut slots = 0;
+        for (slot, rule) in all_rules.enumerate() {
+            rule.slot = slot;
+            slots = slot + 1;
+        }
         if diags.iter().any(|d| d.severity == crate::diag::Severity::Error) {
             return Err(Error::Rules(diags));
         }
@@ -228,6 +237,7 @@ impl Ruleset {
             markers,
             fixtures,
             files: sources.files.keys().cloned().collect(),
+            counters: crate::stats::Counters::new(slots),
         };
         let warm = rs.warm_up();
         if warm.is_empty() { Ok(rs) } else { Err(Error::Rules(warm)) }
@@ -356,6 +366,7 @@ fn compile_file(engine: &Engine, path: &str, text: &str, diags: &mut Vec<Diagnos
             file: path.to_owned(),
             function,
             ast: ast.clone(),
+            slot: 0,
         })
         .collect();
     Some(CompiledFile { outlet, rules })
