@@ -8,6 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use thresher_proto::v1::thresher_admin_client::ThresherAdminClient;
 use thresher_proto::v1::thresher_client::ThresherClient;
 use tonic::transport::Channel;
 use tonic_health::pb::HealthCheckRequest;
@@ -86,6 +87,14 @@ impl Server {
 
     /// Like [`Server::start`] with another rules directory.
     pub async fn start_with_rules(rules: &Path, args: &[&str]) -> Self {
+        let server = Self::spawn_with_rules(rules, args);
+        server.wait_serving().await;
+        server
+    }
+
+    /// Starts `thresher serve` and waits only until it listens, not until it is ready: for
+    /// tests of a server whose rules do not load.
+    pub fn spawn_with_rules(rules: &Path, args: &[&str]) -> Self {
         let mut child = thresher()
             .args(["serve", "--addr", "127.0.0.1:0", "--rules"])
             .arg(rules)
@@ -107,9 +116,7 @@ impl Server {
             let _ = child.kill();
             panic!("thresher serve did not report its address within 60 s")
         });
-        let server = Self { child, addr };
-        server.wait_serving().await;
-        server
+        Self { child, addr }
     }
 
     /// `http://addr`.
@@ -125,6 +132,16 @@ impl Server {
     /// A Thresher client.
     pub async fn client(&self) -> ThresherClient<Channel> {
         ThresherClient::new(self.channel().await).max_decoding_message_size(64 << 20)
+    }
+
+    /// A ThresherAdmin client.
+    pub async fn admin(&self) -> ThresherAdminClient<Channel> {
+        ThresherAdminClient::new(self.channel().await).max_decoding_message_size(64 << 20)
+    }
+
+    /// Waits until the server reports SERVING on health (at most 30 s).
+    pub async fn wait_ready(&self) {
+        self.wait_serving().await;
     }
 
     /// The health status of `service` ("" for the whole server).
@@ -172,5 +189,76 @@ impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// A copy of the shipped rules in a fresh temporary directory, removed on drop: rule files a
+/// test may edit under a running server.
+pub struct TempRules {
+    /// The copy.
+    pub dir: PathBuf,
+}
+
+impl TempRules {
+    /// Copies `rules()` to a new directory named after `name`.
+    pub fn new(name: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("thresher-e2e-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        copy_dir(&rules(), &dir);
+        Self { dir }
+    }
+
+    /// `dir/rel`.
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.dir.join(rel)
+    }
+
+    /// Writes `text` to `rel` in place (truncate and write, as many editors do).
+    pub fn write(&self, rel: &str, text: &str) {
+        std::fs::write(self.path(rel), text).expect("write rule file");
+    }
+
+    /// Saves `text` to `rel` atomically: a temporary file in the same directory, renamed over.
+    pub fn save_atomically(&self, rel: &str, text: &str) {
+        let target = self.path(rel);
+        let tmp = target.with_file_name(format!(".{}.tmp", target.file_name().expect("name").to_string_lossy()));
+        std::fs::write(&tmp, text).expect("write temp file");
+        std::fs::rename(&tmp, &target).expect("rename over");
+    }
+}
+
+impl Drop for TempRules {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Copies a directory tree.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for e in std::fs::read_dir(from).expect("read dir") {
+        let e = e.expect("entry");
+        let dest = to.join(e.file_name());
+        if e.file_type().expect("type").is_dir() {
+            copy_dir(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), dest).expect("copy");
+        }
+    }
+}
+
+/// Polls `check` every 20 ms until it returns `Some`, failing the test after `within`.
+pub async fn eventually<T, F, Fut>(within: Duration, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "{what}: not within {within:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }

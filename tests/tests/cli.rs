@@ -150,3 +150,22 @@ console.log("ok");
     }
     let _ = std::fs::remove_file(&input);
 }
+
+#[test]
+fn process_refuses_rules_whose_tests_fail_as_the_server_would() {
+    let dir = std::env::temp_dir().join(format!("thresher-failing-test-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("generic")).expect("mkdir");
+    std::fs::create_dir_all(dir.join("tests")).expect("mkdir");
+    std::fs::write(dir.join("generic/c.rhai"), "fn captions(doc) { doc.drop_lines(\"caption\", \"^Photo:\") }\n")
+        .expect("write");
+    std::fs::write(
+        dir.join("tests/c.toml"),
+        "[document]\ntext = \"Photo: AFP\\nBody.\"\n[expect]\nkept = [\"Photo: AFP\"]\n",
+    )
+    .expect("write");
+    let (ok, _, err) = stdout_of(thresher().args(["process", "--rules"]).arg(&dir).arg(&seeds()[0]));
+    let (test_ok, test_out, _) = stdout_of(thresher().arg("test").arg(&dir));
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(!ok && err.contains("tests/c.toml: error[T3001]"), "{err}");
+    assert!(!test_ok && test_out.contains("error[T3001]"), "{test_out}");
+}

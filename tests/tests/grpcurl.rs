@@ -72,3 +72,36 @@ async fn list_describe_and_process_through_reflection() {
     assert!(!ok);
     assert!(err.contains("InvalidArgument") && err.contains("document is missing"), "{err}");
 }
+
+#[tokio::test]
+async fn admin_rpcs_through_reflection() {
+    let server = Server::start(&[]).await;
+    let addr = server.addr.to_string();
+    let (ok, out, err) = run(&["-plaintext", &addr, "list"], None);
+    assert!(ok && out.lines().any(|l| l == "thresher.v1.ThresherAdmin"), "{out}{err}");
+
+    let (ok, out, err) = run(&["-plaintext", &addr, "thresher.v1.ThresherAdmin/GetRuleset"], None);
+    assert!(ok, "{err}");
+    let resp: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    let active = &resp["active"];
+    assert_eq!(active["version"].as_str().map(str::len), Some(16), "{out}");
+    // Well-known types print in their proto3 JSON forms.
+    assert!(active["loadedAt"].as_str().is_some_and(|t| t.ends_with('Z')), "{out}");
+    assert!(active["rules"].as_array().is_some_and(|r| r.iter().any(|r| r["id"] == "captions.credit_label")), "{out}");
+    assert_eq!(resp["lastReload"]["outcome"], "RELOAD_OUTCOME_LOADED", "{out}");
+
+    let body = serde_json::json!({
+        "files": [{ "path": "generic/wire.rhai", "content": "fn wire(doc) { doc.drop_lines(\"credits\", `^Wire copy$`) }" }],
+        "documents": [{ "id": "a1", "text": "Wire copy\nThe talks ended." }],
+    })
+    .to_string();
+    let (ok, out, err) = run(&["-plaintext", "-d", "@", &addr, "thresher.v1.ThresherAdmin/ValidateRules"], Some(&body));
+    assert!(ok, "{err}");
+    let resp: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(resp["valid"], true, "{out}");
+    assert_eq!(resp["documents"][0]["removalsAdded"][0]["rule"], "wire.wire", "{out}");
+
+    let (ok, out, err) = run(&["-plaintext", &addr, "thresher.v1.ThresherAdmin/ReloadRules"], None);
+    assert!(ok, "{err}");
+    assert!(out.contains("RELOAD_OUTCOME_UNCHANGED"), "{out}");
+}

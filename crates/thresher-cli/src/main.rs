@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
-use thresher_engine::{Document, Limits, OffsetEncoding, ProcessOptions, Ruleset};
+use thresher_engine::{Document, Limits, OffsetEncoding, ProcessOptions, RuleSources, Ruleset};
 
 use explain::Style;
 
@@ -76,7 +76,7 @@ enum Command {
         #[arg(default_value = "rules")]
         rules: PathBuf,
     },
-    /// Compile the rules and run their rule tests.
+    /// Compile the rules and run their rule tests: exactly what a server reload checks.
     Test {
         /// Rules directory.
         #[arg(default_value = "rules")]
@@ -157,9 +157,17 @@ fn serve(config: thresher_server::Config) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Loads the ruleset, printing every diagnostic when it fails.
-fn load(rules: &Path) -> anyhow::Result<Option<Ruleset>> {
-    match Ruleset::load_dir(rules, Limits::default()) {
+/// Loads the ruleset, printing every diagnostic when it fails. With `tested`, its rule tests
+/// must pass too: the same check the server runs before it swaps a ruleset in, so `process`
+/// never answers with rules the server would refuse.
+fn load(rules: &Path, tested: bool) -> anyhow::Result<Option<Ruleset>> {
+    let sources = RuleSources::read_dir(rules)?;
+    let loaded = if tested {
+        Ruleset::compile_tested(&sources, Limits::default())
+    } else {
+        Ruleset::compile(&sources, Limits::default())
+    };
+    match loaded {
         Ok(rs) => Ok(Some(rs)),
         Err(thresher_engine::Error::Rules(diags)) => {
             for d in &diags {
@@ -208,7 +216,7 @@ fn process(
     max_document_bytes: usize,
     inputs: &[PathBuf],
 ) -> anyhow::Result<ExitCode> {
-    let Some(rs) = load(rules)? else { return Ok(ExitCode::FAILURE) };
+    let Some(rs) = load(rules, true)? else { return Ok(ExitCode::FAILURE) };
     let opts = ProcessOptions { max_document_bytes, ..ProcessOptions::default() };
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
@@ -261,7 +269,7 @@ fn process(
 }
 
 fn check(rules: &Path) -> anyhow::Result<ExitCode> {
-    let Some(rs) = load(rules)? else { return Ok(ExitCode::FAILURE) };
+    let Some(rs) = load(rules, false)? else { return Ok(ExitCode::FAILURE) };
     println!(
         "ok: {} files, {} outlets, {} rules, {} rule tests (version {})",
         rs.files().len(),
@@ -274,7 +282,7 @@ fn check(rules: &Path) -> anyhow::Result<ExitCode> {
 }
 
 fn test(rules: &Path) -> anyhow::Result<ExitCode> {
-    let Some(rs) = load(rules)? else { return Ok(ExitCode::FAILURE) };
+    let Some(rs) = load(rules, false)? else { return Ok(ExitCode::FAILURE) };
     let results = rs.run_tests();
     let mut failed = 0;
     for r in &results {

@@ -19,6 +19,7 @@ pub mod ruleset;
 pub mod sandbox;
 pub mod segment;
 pub mod sentences;
+pub mod stats;
 
 pub use diag::{Diagnostic, Severity};
 pub use document::{Claim, ClaimForm, Document, Label, Outcome, OutletMatch, OutletRef, Piece, Removal, Span, Speaker};
@@ -27,3 +28,4 @@ pub use offsets::OffsetEncoding;
 pub use pipeline::{DEFAULT_MAX_DOCUMENT_BYTES, ProcessOptions};
 pub use ruleset::{Outlet, Rule, RuleSources, Ruleset};
 pub use sandbox::Limits;
+pub use stats::RuleStats;

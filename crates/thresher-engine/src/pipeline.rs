@@ -99,7 +99,11 @@ impl Ruleset {
         for (order, rule) in rules.iter().enumerate() {
             page.begin_rule(rule.id.clone(), u32::try_from(order).unwrap_or(u32::MAX));
             let before = page.mark_count();
-            if let Err(d) = self.call_rule(rule, page) {
+            let started = Instant::now();
+            let result = self.call_rule(rule, page);
+            let hit = result.is_ok() && page.mark_count() > before;
+            self.counters.record(rule.slot, started.elapsed(), hit, result.is_err());
+            if let Err(d) = result {
                 page.truncate_marks(before);
                 let out_of_time = d.code == codes::RULE_LIMIT && d.message.contains("time budget");
                 diagnostics.push(d);
@@ -161,7 +165,11 @@ impl Ruleset {
                 }
                 handle.begin_rule(rule.id.clone());
                 let mark = handle.mark();
-                if let Err(d) = self.call_claim_rule(rule, &handle) {
+                let started = Instant::now();
+                let result = self.call_claim_rule(rule, &handle);
+                let hit = handle.mark() != mark;
+                self.counters.record(rule.slot, started.elapsed(), hit, result.is_err());
+                if let Err(d) = result {
                     // One diagnostic per rule and document, not one per claim.
                     handle.undo(mark);
                     failed.push(&rule.id);

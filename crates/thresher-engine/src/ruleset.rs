@@ -102,6 +102,8 @@ pub struct Rule {
     ast: Arc<AST>,
     /// True for a claim rule (`fn x(claim)`), false for a boilerplate rule (`fn x(doc)`).
     pub on_claims: bool,
+    /// Index of its counters in [`Ruleset::counters`].
+    pub(crate) slot: usize,
 }
 
 /// An outlet and its rules.
@@ -135,6 +137,7 @@ pub struct Ruleset {
     pub(crate) markers: Option<(AhoCorasick, Vec<usize>)>,
     pub(crate) fixtures: Vec<Fixture>,
     pub(crate) files: Vec<String>,
+    pub(crate) counters: crate::stats::Counters,
 }
 
 impl std::fmt::Debug for Ruleset {
@@ -231,6 +234,13 @@ impl Ruleset {
             ));
         }
         let markers = build_markers(&outlets);
+        let all_rules =
+            outlets.iter_mut().flat_map(|o| o.rules.iter_mut()).chain(generic.iter_mut()).chain(claim_rules.iter_mut());
+        let mut slots = 0;
+        for (slot, rule) in all_rules.enumerate() {
+            rule.slot = slot;
+            slots = slot + 1;
+        }
         if diags.iter().any(|d| d.severity == crate::diag::Severity::Error) {
             return Err(Error::Rules(diags));
         }
@@ -248,6 +258,7 @@ impl Ruleset {
             markers,
             fixtures,
             files: sources.files.keys().cloned().collect(),
+            counters: crate::stats::Counters::new(slots),
         };
         let warm = rs.warm_up();
         if warm.is_empty() { Ok(rs) } else { Err(Error::Rules(warm)) }
@@ -427,6 +438,7 @@ fn compile_file(engine: &Engine, path: &str, text: &str, diags: &mut Vec<Diagnos
             function,
             ast: ast.clone(),
             on_claims,
+            slot: 0,
         })
         .collect();
     Some(CompiledFile { outlet, speakers, rules })

@@ -1,9 +1,14 @@
-//! Conversions between `thresher.v1` messages and engine types: the only place that sees both.
+//! Conversions between `thresher.v1` messages and engine (and reload) types: the only place
+//! that sees both.
+
+use std::time::{Duration, SystemTime};
 
 use thresher_engine as engine;
 use thresher_engine::offsets;
 use thresher_proto::v1 as pb;
 use tonic::Status;
+
+use crate::reload::{Active, Attempt, Outcome, Trigger};
 
 /// A request, validated and converted.
 #[derive(Debug)]
@@ -219,6 +224,185 @@ impl UpperSnake for String {
             out.push(c.to_ascii_uppercase());
         }
         out
+    }
+}
+
+/// A moment as protobuf's `Timestamp`.
+pub fn timestamp(t: SystemTime) -> pbjson_types::Timestamp {
+    let d = t.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
+    pbjson_types::Timestamp {
+        seconds: i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
+        nanos: i32::try_from(d.subsec_nanos()).unwrap_or(0),
+    }
+}
+
+/// A length of time as protobuf's `Duration`.
+pub fn duration(d: Duration) -> pbjson_types::Duration {
+    pbjson_types::Duration {
+        seconds: i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
+        nanos: i32::try_from(d.subsec_nanos()).unwrap_or(0),
+    }
+}
+
+/// A reload attempt as the admin API reports it.
+pub fn attempt(a: &Attempt) -> pb::ReloadAttempt {
+    pb::ReloadAttempt {
+        at: Some(timestamp(a.at)),
+        trigger: match a.trigger {
+            Trigger::Startup => pb::ReloadTrigger::Startup,
+            Trigger::Watch => pb::ReloadTrigger::Watch,
+            Trigger::Poll => pb::ReloadTrigger::Poll,
+            Trigger::Rpc => pb::ReloadTrigger::Rpc,
+        } as i32,
+        outcome: match a.outcome {
+            Outcome::Loaded => pb::ReloadOutcome::Loaded,
+            Outcome::Unchanged => pb::ReloadOutcome::Unchanged,
+            Outcome::Refused => pb::ReloadOutcome::Refused,
+        } as i32,
+        version: a.version.clone(),
+        errors: a.errors.iter().cloned().map(diagnostic).collect(),
+        change: a.change.as_ref().map(|c| pb::RulesetChange {
+            previous_version: c.previous_version.clone().unwrap_or_default(),
+            outlets_added: c.outlets_added.clone(),
+            outlets_removed: c.outlets_removed.clone(),
+            rules_before: u32::try_from(c.rules_before).unwrap_or(u32::MAX),
+            rules_after: u32::try_from(c.rules_after).unwrap_or(u32::MAX),
+        }),
+        took: Some(duration(a.took)),
+    }
+}
+
+/// The active ruleset with its per-rule counters.
+pub fn active(a: &Active) -> pb::ActiveRuleset {
+    let rs = &a.ruleset;
+    let mut stats = rs.rule_stats().into_iter();
+    let outlet_rules = rs.outlets().iter().flat_map(|o| o.rules.iter().map(move |r| (r, o.id.as_str())));
+    let rules = outlet_rules
+        .chain(rs.generic_rules().iter().map(|r| (r, "")))
+        .map(|(r, outlet)| {
+            let s = stats.next();
+            pb::RuleInfo {
+                id: r.id.to_string(),
+                file: r.file.clone(),
+                outlet: outlet.to_owned(),
+                calls: s.as_ref().map_or(0, |s| s.calls),
+                hits: s.as_ref().map_or(0, |s| s.hits),
+                errors: s.as_ref().map_or(0, |s| s.errors),
+                time_spent: s.map(|s| duration(s.time)),
+            }
+        })
+        .collect();
+    pb::ActiveRuleset {
+        version: rs.version().to_owned(),
+        loaded_at: Some(timestamp(a.loaded_at)),
+        files: rs.files().to_vec(),
+        outlets: rs
+            .outlets()
+            .iter()
+            .map(|o| pb::OutletInfo {
+                id: o.id.clone(),
+                name: o.name.clone(),
+                hosts: o.hosts.clone(),
+                file: o.file.clone(),
+            })
+            .collect(),
+        rules,
+        rule_tests: u32::try_from(rs.fixtures().len()).unwrap_or(u32::MAX),
+    }
+}
+
+/// Most sample documents one `ValidateRules` call may carry: each runs twice.
+pub const MAX_VALIDATE_DOCUMENTS: usize = 100;
+
+/// A `ValidateRulesRequest`, validated and converted.
+#[derive(Debug)]
+pub struct Candidate {
+    /// Files sent.
+    pub files: Vec<(String, String)>,
+    /// The files are the whole candidate, not changes to the active ruleset.
+    pub replace_all: bool,
+    /// Active files to leave out.
+    pub remove_paths: Vec<String>,
+    /// Sample documents.
+    pub documents: Vec<engine::Document>,
+    /// How to count offsets in the answer.
+    pub encoding: engine::OffsetEncoding,
+}
+
+impl Candidate {
+    /// The candidate's sources: `files` alone, or laid over `base`.
+    pub fn sources(&self, base: Option<&engine::RuleSources>) -> engine::RuleSources {
+        let mut files = match (self.replace_all, base) {
+            (false, Some(b)) => b.files.clone(),
+            _ => std::collections::BTreeMap::new(),
+        };
+        if !self.replace_all {
+            for p in &self.remove_paths {
+                files.remove(p);
+            }
+        }
+        files.extend(self.files.iter().cloned());
+        engine::RuleSources { files }
+    }
+}
+
+impl TryFrom<pb::ValidateRulesRequest> for Candidate {
+    type Error = Status;
+
+    fn try_from(req: pb::ValidateRulesRequest) -> Result<Self, Status> {
+        if req.files.is_empty() && req.remove_paths.is_empty() {
+            return Err(Status::invalid_argument(
+                "ValidateRulesRequest.files is empty; send the changed rule files as {\"path\": \"outlets/x.rhai\", \"content\": \"...\"}",
+            ));
+        }
+        if req.documents.len() > MAX_VALIDATE_DOCUMENTS {
+            return Err(Status::invalid_argument(format!(
+                "ValidateRulesRequest.documents has {} documents; send at most {MAX_VALIDATE_DOCUMENTS} per call",
+                req.documents.len()
+            )));
+        }
+        if let Some(f) = req.files.iter().find(|f| !(f.path.ends_with(".rhai") || f.path.ends_with(".toml"))) {
+            return Err(Status::invalid_argument(format!(
+                "RuleFile.path `{}` must end in .rhai (rules) or .toml (rule tests)",
+                f.path
+            )));
+        }
+        let mut encoding = engine::OffsetEncoding::Utf8;
+        let mut documents = Vec::with_capacity(req.documents.len());
+        for d in req.documents {
+            let job = Job::try_from(pb::ProcessRequest { document: Some(d), offset_encoding: req.offset_encoding })?;
+            encoding = job.encoding;
+            documents.push(job.doc);
+        }
+        Ok(Self {
+            files: req.files.into_iter().map(|f| (f.path, f.content)).collect(),
+            replace_all: req.replace_all,
+            remove_paths: req.remove_paths,
+            documents,
+            encoding,
+        })
+    }
+}
+
+/// How `candidate` differs from `active` (absent while no ruleset has loaded) on one document.
+/// Removals and claims are compared whole, as the client would see them.
+pub fn diff(active: Option<&pb::ProcessResponse>, candidate: pb::ProcessResponse) -> pb::DocumentDiff {
+    let none = pb::ProcessResponse::default();
+    let a = active.unwrap_or(&none);
+    let c = &candidate;
+    let minus = |x: &[pb::Removal], y: &[pb::Removal]| x.iter().filter(|r| !y.contains(r)).cloned().collect();
+    let minus_claims = |x: &[pb::Claim], y: &[pb::Claim]| x.iter().filter(|r| !y.contains(r)).cloned().collect();
+    pb::DocumentDiff {
+        document_id: candidate.document_id.clone(),
+        removals_added: minus(&c.removals, &a.removals),
+        removals_lost: minus(&a.removals, &c.removals),
+        claims_added: minus_claims(&c.claims, &a.claims),
+        claims_lost: minus_claims(&a.claims, &c.claims),
+        active_outlet: active.and_then(|a| a.outlet.clone()),
+        candidate_outlet: candidate.outlet,
+        candidate_clean_text: candidate.clean_text,
+        diagnostics: candidate.diagnostics,
+        error: None,
     }
 }
 

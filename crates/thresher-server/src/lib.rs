@@ -1,26 +1,34 @@
-//! Thresher's gRPC server: the `thresher.v1.Thresher` service, server reflection (v1 and
-//! v1alpha), `grpc.health.v1`, configuration and graceful shutdown.
+//! Thresher's gRPC server: the `thresher.v1.Thresher` and `thresher.v1.ThresherAdmin`
+//! services, server reflection (v1 and v1alpha), `grpc.health.v1`, hot reload of the rules
+//! directory, configuration and graceful shutdown.
 //!
 //! Protobuf stops here: handlers convert requests into engine types at the edge
 //! ([`convert`]), run the engine on the blocking pool, and map engine errors to status codes in
-//! one place ([`status`]).
+//! one place ([`status`]). The active ruleset and every change to it belong to the
+//! [`reload::Reloader`]; [`watch`] decides when to ask it to look again.
 
+pub mod admin;
 pub mod convert;
+pub mod reload;
 pub mod service;
 pub mod status;
+pub mod watch;
 
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
-use arc_swap::ArcSwap;
-use thresher_engine::{DEFAULT_MAX_DOCUMENT_BYTES, Limits, ProcessOptions, Ruleset};
+use thresher_engine::{DEFAULT_MAX_DOCUMENT_BYTES, Limits, ProcessOptions};
+use thresher_proto::v1::thresher_admin_server::ThresherAdminServer;
 use thresher_proto::v1::thresher_server::ThresherServer;
 use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
 use tonic::transport::Server;
 
+pub use admin::AdminService;
+pub use reload::Reloader;
 pub use service::ThresherService;
 
 /// How the server runs. Every setting is a flag and a `THRESHER_*` environment variable.
@@ -38,6 +46,16 @@ pub struct Config {
     /// Documents one ProcessStream call works on at once (answers stay in order).
     #[arg(long, env = "THRESHER_STREAM_WINDOW", default_value_t = 8)]
     pub stream_window: usize,
+    /// Reload the rules when their files change (file events plus a periodic rescan). With
+    /// `--watch false` the rules change only through ThresherAdmin/ReloadRules or a restart.
+    #[arg(long, env = "THRESHER_WATCH", default_value_t = true, action = clap::ArgAction::Set)]
+    pub watch: bool,
+    /// Quiet time after a burst of file events before the rules are rescanned, in milliseconds.
+    #[arg(long, env = "THRESHER_DEBOUNCE_MS", default_value_t = 150)]
+    pub debounce_ms: u64,
+    /// Rescan period for file systems that send no events, in milliseconds; 0 turns it off.
+    #[arg(long, env = "THRESHER_POLL_INTERVAL_MS", default_value_t = 5000)]
+    pub poll_interval_ms: u64,
 }
 
 /// Why the server could not run.
@@ -51,14 +69,6 @@ pub enum ServeError {
         /// Why.
         source: std::io::Error,
     },
-    /// The rules did not load.
-    #[error("rules in {dir} did not load: {source}")]
-    Rules {
-        /// Rules directory.
-        dir: String,
-        /// Why.
-        source: thresher_engine::Error,
-    },
     /// Reflection could not be set up.
     #[error("server reflection: {0}")]
     Reflection(#[from] tonic_reflection::server::Error),
@@ -70,50 +80,54 @@ pub enum ServeError {
 /// Extra bytes a request may carry beyond the document limit (ids, URL, metadata).
 const ENVELOPE_BYTES: usize = 1 << 20;
 
-/// Loads the rules, listens, and serves until `shutdown` resolves; then reports NOT_SERVING,
+/// Listens, loads the rules, and serves until `shutdown` resolves; then reports NOT_SERVING,
 /// stops accepting, and lets requests in flight finish.
 ///
-/// `on_listening` is told the bound address (useful with port 0).
+/// The server listens before its rules have loaded and reports NOT_SERVING on health until
+/// they do (`Process` answers UNAVAILABLE meanwhile), so that a broken rules directory at
+/// start is a visible, fixable state rather than a crash loop: the watcher keeps retrying, and
+/// the admin API shows why it fails. `on_listening` is told the bound address (useful with
+/// port 0).
 pub async fn serve(
     cfg: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
     on_listening: impl FnOnce(SocketAddr),
 ) -> Result<(), ServeError> {
-    let dir = cfg.rules.clone();
-    let loaded =
-        tokio::task::spawn_blocking(move || Ruleset::load_dir(&dir, Limits::default())).await.map_err(|e| {
-            ServeError::Rules {
-                dir: cfg.rules.display().to_string(),
-                source: thresher_engine::Error::Io {
-                    path: cfg.rules.display().to_string(),
-                    source: std::io::Error::other(e),
-                },
-            }
-        })?;
-    let ruleset = loaded.map_err(|source| ServeError::Rules { dir: cfg.rules.display().to_string(), source })?;
-    tracing::info!(
-        version = ruleset.version(),
-        outlets = ruleset.outlets().len(),
-        rules = ruleset.rule_ids().len(),
-        dir = %cfg.rules.display(),
-        "rules loaded"
-    );
-    let rules = Arc::new(ArcSwap::from_pointee(ruleset));
+    let (health, health_service) = tonic_health::server::health_reporter();
+    health.set_not_serving::<ThresherServer<ThresherService>>().await;
+    health.set_service_status("", tonic_health::ServingStatus::NotServing).await;
+    let reloader = Arc::new(Reloader::new(cfg.rules.clone(), Limits::default(), Some(health.clone())));
 
     let listener = TcpListener::bind(cfg.addr).await.map_err(|source| ServeError::Bind { addr: cfg.addr, source })?;
     let local = listener.local_addr().map_err(|source| ServeError::Bind { addr: cfg.addr, source })?;
 
-    let (health, health_service) = tonic_health::server::health_reporter();
-    let svc = ThresherService::new(
-        rules,
-        ProcessOptions { max_document_bytes: cfg.max_document_bytes, ..ProcessOptions::default() },
-        cfg.stream_window,
-    );
+    let options = ProcessOptions { max_document_bytes: cfg.max_document_bytes, ..ProcessOptions::default() };
+    let svc = ThresherService::new(reloader.clone(), options.clone(), cfg.stream_window);
     let limit = cfg.max_document_bytes.saturating_add(ENVELOPE_BYTES);
     let thresher =
         ThresherServer::new(svc).max_decoding_message_size(limit).max_encoding_message_size(limit.saturating_mul(2));
-    health.set_serving::<ThresherServer<ThresherService>>().await;
-    health.set_service_status("", tonic_health::ServingStatus::Serving).await;
+    // ValidateRules carries rule files and sample documents, and answers with diffs of both.
+    let admin = ThresherAdminServer::new(AdminService::new(reloader.clone(), options))
+        .max_decoding_message_size(limit.saturating_mul(2))
+        .max_encoding_message_size(limit.saturating_mul(4));
+
+    let watch_cfg = if cfg.watch {
+        watch::WatchConfig {
+            events: true,
+            debounce: Duration::from_millis(cfg.debounce_ms),
+            poll: Duration::from_millis(cfg.poll_interval_ms),
+        }
+    } else {
+        watch::WatchConfig { events: false, debounce: Duration::ZERO, poll: Duration::ZERO }
+    };
+    tracing::info!(
+        dir = %cfg.rules.display(),
+        watch = cfg.watch,
+        debounce_ms = cfg.debounce_ms,
+        poll_interval_ms = cfg.poll_interval_ms,
+        "loading rules"
+    );
+    let watcher = tokio::spawn(watch::run(reloader, watch_cfg));
 
     let reflection_v1 = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(thresher_proto::FILE_DESCRIPTOR_SET)
@@ -129,6 +143,9 @@ pub async fn serve(
     let drain = async move {
         shutdown.await;
         tracing::info!("shutting down: refusing new calls, finishing calls in flight");
+        // Stop reloading first, so that no late first load reports SERVING again.
+        watcher.abort();
+        let _ = watcher.await;
         health.set_not_serving::<ThresherServer<ThresherService>>().await;
         health.set_service_status("", tonic_health::ServingStatus::NotServing).await;
     };
@@ -137,6 +154,7 @@ pub async fn serve(
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
         .add_service(thresher)
+        .add_service(admin)
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), drain)
         .await?;
     tracing::info!("stopped");

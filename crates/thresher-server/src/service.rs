@@ -4,45 +4,47 @@
 use std::pin::Pin;
 use std::sync::Arc;
 
-use arc_swap::ArcSwap;
 use futures::{Stream, StreamExt};
-use thresher_engine::{ProcessOptions, Ruleset};
+use thresher_engine::ProcessOptions;
 use thresher_proto::v1 as pb;
 use thresher_proto::v1::thresher_server::Thresher;
 use tonic::{Request, Response, Status, Streaming};
 
 use crate::convert::{self, Job};
+use crate::reload::Reloader;
 use crate::status;
 
-/// The service state: the active ruleset (swapped whole on reload) and processing settings.
+/// The service state: the reloader that owns the active ruleset, and processing settings.
 #[derive(Clone)]
 pub struct ThresherService {
-    rules: Arc<ArcSwap<Ruleset>>,
+    rules: Arc<Reloader>,
     options: ProcessOptions,
     stream_window: usize,
 }
 
 impl ThresherService {
-    /// A service answering with `rules`.
-    pub fn new(rules: Arc<ArcSwap<Ruleset>>, options: ProcessOptions, stream_window: usize) -> Self {
+    /// A service answering with the rules `rules` holds.
+    pub fn new(rules: Arc<Reloader>, options: ProcessOptions, stream_window: usize) -> Self {
         Self { rules, options, stream_window: stream_window.max(1) }
     }
 
     /// Runs one request on the blocking pool, so a slow document never stalls the reactor.
     async fn run(&self, req: pb::ProcessRequest) -> Result<pb::ProcessResponse, Status> {
         let Job { doc, encoding } = Job::try_from(req)?;
-        // Load the ruleset once: the whole document runs on the version it started with.
-        let rules = self.rules.load_full();
+        // Load the ruleset once: the whole document runs on the version it started with, even
+        // if a reload swaps another one in meanwhile.
+        let Some(active) = self.rules.active() else {
+            let last = self.rules.last_attempt();
+            let first_error = last.as_ref().and_then(|a| a.errors.first()).map(ToString::to_string);
+            return Err(status::not_ready(self.rules.dir(), first_error.as_deref()));
+        };
         let options = self.options.clone();
         let (doc, outcome) = tokio::task::spawn_blocking(move || {
-            let outcome = rules.process(&doc, &options);
+            let outcome = active.ruleset.process(&doc, &options);
             (doc, outcome)
         })
         .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "processing task failed");
-            Status::internal("processing failed unexpectedly; the error is in the server log")
-        })?;
+        .map_err(|e| status::task_failed(&e))?;
         let outcome = outcome.map_err(|e| status::from_engine(&e))?;
         Ok(convert::response(&doc.text, outcome, encoding))
     }

@@ -1,4 +1,4 @@
-//! The one place engine errors become gRPC status codes.
+//! The one place engine and service errors become gRPC status codes.
 
 use thresher_engine::Error;
 use tonic::Status;
@@ -13,4 +13,23 @@ pub fn from_engine(e: &Error) -> Status {
             Status::internal("the server could not read its rules; see its log")
         }
     }
+}
+
+/// The status for a request that arrives before any ruleset has loaded. UNAVAILABLE, because
+/// it is temporary and retrying (another replica, or later) is right; the message says why
+/// and where to look.
+pub fn not_ready(dir: &std::path::Path, last_error: Option<&str>) -> Status {
+    let why = last_error.map(|e| format!(": {e}")).unwrap_or_default();
+    Status::unavailable(format!(
+        "no ruleset has loaded yet from {}{why}; the server retries as the files change, and \
+         thresher.v1.ThresherAdmin/GetRuleset shows every error",
+        dir.display()
+    ))
+}
+
+/// The status for a task that failed on the blocking pool (a bug): INTERNAL, details only in
+/// the log.
+pub fn task_failed(e: &tokio::task::JoinError) -> Status {
+    tracing::error!(error = %e, "processing task failed");
+    Status::internal("processing failed unexpectedly; the error is in the server log")
 }
