@@ -33,6 +33,10 @@ fn fail(code: &'static str, message: impl Into<String>) -> Box<EvalAltResult> {
     EvalAltResult::ErrorRuntime(Dynamic::from(HelperError { code, message: message.into() }), Position::NONE).into()
 }
 
+/// Added to the precedence of marks made by the structural helpers, so that they come after
+/// every rule that names what it removes.
+const FALLBACK_ORDER: u32 = 1 << 20;
+
 /// What one rule marked for removal.
 #[derive(Debug, Clone)]
 pub struct Mark {
@@ -80,13 +84,15 @@ struct MarkLog {
 #[derive(Debug, Clone)]
 pub struct Page {
     ctx: Arc<PageCtx>,
+    facts: Arc<Facts>,
     log: Arc<Mutex<MarkLog>>,
 }
 
 impl Page {
     /// A page over `ctx` with no marks yet.
     pub fn new(ctx: PageCtx) -> Self {
-        Self { ctx: Arc::new(ctx), log: Arc::default() }
+        let facts = Arc::new(Facts::of(&ctx));
+        Self { ctx: Arc::new(ctx), facts, log: Arc::default() }
     }
 
     /// The document facts.
@@ -129,6 +135,12 @@ impl Page {
     }
 
     fn mark(&self, kind: &str, span: Span) -> HelperResult<()> {
+        self.mark_with(kind, span, false)
+    }
+
+    /// `fallback` marks come from the structural helpers, which go by a line's shape; where
+    /// they overlap a mark of a rule that names what it removes, that rule's kind and id win.
+    fn mark_with(&self, kind: &str, span: Span, fallback: bool) -> HelperResult<()> {
         if kind.is_empty() || !kind.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') {
             return Err(fail(
                 codes::RULE_RUNTIME,
@@ -137,16 +149,23 @@ impl Page {
         }
         let mut log = self.log.lock().unwrap_or_else(PoisonError::into_inner);
         let seq = u32::try_from(log.marks.len()).unwrap_or(u32::MAX);
-        let (rule, order) = (log.rule.clone(), log.order);
+        let (rule, mut order) = (log.rule.clone(), log.order);
+        if fallback {
+            order = order.saturating_add(FALLBACK_ORDER);
+        }
         log.marks.push(Mark { span, kind: kind.into(), rule, order, seq });
         Ok(())
     }
 
     fn mark_paras(&self, kind: &str, from: usize, to_inclusive: usize) -> HelperResult<i64> {
+        self.mark_paras_with(kind, from, to_inclusive, false)
+    }
+
+    fn mark_paras_with(&self, kind: &str, from: usize, to_inclusive: usize, fallback: bool) -> HelperResult<i64> {
         let (Some(a), Some(b)) = (self.ctx.paras.get(from), self.ctx.paras.get(to_inclusive)) else {
             return Ok(0);
         };
-        self.mark(kind, Span::new(a.start, b.end))?;
+        self.mark_with(kind, Span::new(a.start, b.end), fallback)?;
         Ok(i64::try_from(to_inclusive + 1 - from).unwrap_or(i64::MAX))
     }
 }
@@ -165,12 +184,34 @@ struct Opts {
     short: Option<usize>,
     max_lines: Option<usize>,
     max_items: Option<usize>,
+    max_words: Option<usize>,
+    min_words: Option<usize>,
+    min_run: Option<usize>,
+    zone: Option<Zone>,
+    keep_prose: bool,
 }
 
-const LINE_OPTS: &[&str] = &["max_chars", "min_chars", "first", "last", "unless"];
-const FROM_OPTS: &[&str] =
-    &["max_chars", "min_chars", "first", "last", "unless", "end_at", "continue_if", "short", "max_lines"];
-const LIST_OPTS: &[&str] = &["max_chars", "min_chars", "first", "last", "unless", "max_items", "item_chars"];
+const LINE_OPTS: &[&str] =
+    &["max_chars", "min_chars", "first", "last", "unless", "zone", "keep_prose", "max_words", "min_words"];
+const FROM_OPTS: &[&str] = &[
+    "max_chars",
+    "min_chars",
+    "first",
+    "last",
+    "unless",
+    "zone",
+    "keep_prose",
+    "max_words",
+    "min_words",
+    "end_at",
+    "continue_if",
+    "short",
+    "max_lines",
+];
+const LIST_OPTS: &[&str] =
+    &["max_chars", "min_chars", "first", "last", "unless", "zone", "keep_prose", "max_items", "item_chars"];
+const RUN_OPTS: &[&str] = &["first", "last", "unless", "zone", "min_run", "max_words", "min_items"];
+const REPEAT_OPTS: &[&str] = &["first", "last", "unless", "zone", "keep_prose", "max_words", "min_words"];
 
 impl Opts {
     fn parse(page: &Page, helper: &str, map: Option<&Map>, allowed: &[&str]) -> HelperResult<Self> {
@@ -205,7 +246,26 @@ impl Opts {
                 "continue_if" => o.continue_if = Some(pattern()?),
                 "short" => o.short = Some(count()?),
                 "max_lines" => o.max_lines = Some(count()?),
-                "max_items" => o.max_items = Some(count()?),
+                "max_items" | "min_items" => o.max_items = Some(count()?),
+                "max_words" => o.max_words = Some(count()?),
+                "min_words" => o.min_words = Some(count()?),
+                "min_run" => o.min_run = Some(count()?),
+                "keep_prose" => {
+                    o.keep_prose = value.as_bool().map_err(|_| {
+                        fail(codes::RULE_RUNTIME, format!("option `keep_prose` of `{helper}` must be true or false"))
+                    })?;
+                }
+                "zone" => {
+                    let z = value.clone().into_immutable_string().unwrap_or_default();
+                    o.zone = Some(Zone::parse(&z).ok_or_else(|| {
+                        fail(
+                            codes::RULE_RUNTIME,
+                            format!(
+                                "option `zone` of `{helper}` must be \"head\", \"tail\", \"outside\" or \"article\", not {z:?}"
+                            ),
+                        )
+                    })?);
+                }
                 _ => {}
             }
         }
@@ -223,6 +283,18 @@ impl Opts {
             if self.max_chars.is_some_and(|m| c > m) || self.min_chars.is_some_and(|m| c < m) {
                 return false;
             }
+        }
+        let facts = page.facts.line(i);
+        if self.max_words.is_some_and(|m| facts.words > m) || self.min_words.is_some_and(|m| facts.words < m) {
+            return false;
+        }
+        if self.keep_prose && page.facts.protected(i) {
+            return false;
+        }
+        if let Some(z) = self.zone
+            && !page.facts.in_zone(i, z)
+        {
+            return false;
         }
         !self.unless.as_ref().is_some_and(|re| re.is_match(page.para(i)))
     }
@@ -372,6 +444,395 @@ fn find_last(page: &Page, pattern: &str) -> HelperResult<i64> {
         .map_or(-1, |i| i64::try_from(i).unwrap_or(-1)))
 }
 
+/// Which part of the page a line is in, relative to the article: the main run of prose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Zone {
+    /// Before the first paragraph of the article: menus, section labels, headline, byline.
+    Head,
+    /// After the last paragraph of the article: credits, bios, link lists, footers.
+    Tail,
+    /// Head or tail.
+    Outside,
+    /// From the first through the last paragraph of the article.
+    Article,
+}
+
+impl Zone {
+    fn parse(s: &str) -> Option<Self> {
+        match s {
+            "head" => Some(Self::Head),
+            "tail" => Some(Self::Tail),
+            "outside" => Some(Self::Outside),
+            "article" => Some(Self::Article),
+            _ => None,
+        }
+    }
+}
+
+/// What one line looks like, computed once per document so that every structural helper reads
+/// the same answers without scanning the text again.
+#[derive(Debug, Clone, Default)]
+struct LineFacts {
+    /// Words with a letter or digit in them.
+    words: usize,
+    /// Reads as prose: several words ending in sentence punctuation, or very long.
+    prose: bool,
+    /// Reads as a headline or link text: a few words, no final stop, not a broken-off piece of
+    /// a sentence.
+    headline: bool,
+    /// A label, count, date or time: at most three words, or a few words with digits.
+    meta: bool,
+    /// Mostly markup or link residue (`[](https://...)`, bare URLs), or no letters at all.
+    residue: bool,
+    /// The same text (ignoring case, markup and spacing) occurs on an earlier line.
+    repeat: bool,
+    /// Its words are (nearly) all in the page title: the document's `title`, or the first line
+    /// as scrapers print the browser title there.
+    title_like: bool,
+    /// Part of a sentence broken over lines at a link: the line before ends mid-sentence ("on
+    /// the", a comma) or this one starts in lower case.
+    broken: bool,
+    /// A headline whose words are nearly all in the article: the story's own headline printed
+    /// out of place, not a link to another story.
+    on_topic: bool,
+}
+
+/// Facts about the whole document.
+#[derive(Debug, Default)]
+struct Facts {
+    lines: Vec<LineFacts>,
+    /// First and last line of the article: the largest cluster of prose lines.
+    article: Option<(usize, usize)>,
+}
+
+/// Words ending a line that show it is a piece of a sentence cut at a link, not a headline.
+const FUNCTION_WORDS: &[&str] = &[
+    "a", "an", "the", "of", "to", "in", "on", "at", "by", "for", "with", "and", "or", "but", "from", "over", "as",
+    "that", "than", "into", "about", "after", "before", "its", "his", "her", "their", "our", "is", "are", "was",
+    "were", "said", "says", "who", "which",
+];
+
+/// A prose line at least this long anchors the article.
+const ANCHOR_WORDS: usize = 10;
+/// Anchors further apart than this many lines belong to different clusters.
+const ANCHOR_GAP: usize = 10;
+
+fn markup_trimmed(line: &str) -> &str {
+    line.trim_matches(|c: char| c.is_whitespace() || matches!(c, '*' | '#' | '>' | '_' | '|' | '-' | '•' | '·'))
+}
+
+fn word_count(line: &str) -> usize {
+    line.split_whitespace().filter(|w| w.chars().any(char::is_alphanumeric)).count()
+}
+
+/// Ends in sentence punctuation (after closing quotes and brackets), not in a teaser's "...".
+fn ends_sentence(line: &str) -> bool {
+    let bare = line.trim_end_matches(|c: char| {
+        c.is_whitespace() || matches!(c, '"' | '\'' | '”' | '’' | '»' | ')' | ']' | '*' | '_')
+    });
+    if bare.ends_with("...") || bare.ends_with('…') {
+        return false;
+    }
+    bare.ends_with(['.', '!', '?'])
+}
+
+/// Share of the line's characters that are link targets, URLs or image syntax, and whether the
+/// rest has no letters.
+fn residue_of(line: &str) -> bool {
+    let total = line.chars().count().max(1);
+    let mut rest = String::with_capacity(line.len());
+    let mut chars = line.char_indices().peekable();
+    let bytes = line.as_bytes();
+    while let Some((i, c)) = chars.next() {
+        // `](target)`: skip the target.
+        if c == ']' && bytes.get(i + 1) == Some(&b'(') {
+            let mut depth = 0usize;
+            for (_, d) in chars.by_ref() {
+                match d {
+                    '(' => depth += 1,
+                    ')' => {
+                        depth = depth.saturating_sub(1);
+                        if depth == 0 {
+                            break;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            continue;
+        }
+        rest.push(c);
+    }
+    let kept: String = rest
+        .split_whitespace()
+        .filter(|w| !(w.starts_with("http://") || w.starts_with("https://") || w.starts_with("www.")))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let letters = kept.chars().filter(|c| c.is_alphabetic()).count();
+    letters == 0 || (kept.chars().count() + 1) * 10 < total * 4 && letters * 10 < total * 4
+}
+
+fn norm_key(line: &str) -> String {
+    markup_trimmed(line)
+        .split_whitespace()
+        .map(|w| w.to_lowercase())
+        .collect::<Vec<_>>()
+        .join(" ")
+        .trim_end_matches(['.', ':', '!', '?'])
+        .to_owned()
+}
+
+fn tokens(line: &str) -> Vec<String> {
+    line.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_lowercase).collect()
+}
+
+/// Most of `line`'s words occur in `reference`.
+fn resembles(line: &[String], reference: &[String]) -> bool {
+    if line.len() < 3 || reference.is_empty() {
+        return false;
+    }
+    let shared = line.iter().filter(|w| reference.contains(w)).count();
+    shared >= 3 && shared * 10 >= line.len() * 8
+}
+
+impl LineFacts {
+    fn of(line: &str) -> Self {
+        let bare = markup_trimmed(line);
+        let words = word_count(bare);
+        let residue = residue_of(line);
+        let prose = !residue && ((words >= 4 && ends_sentence(line)) || words >= 40);
+        let last = bare.split_whitespace().last().unwrap_or("");
+        let first = bare.split_whitespace().next().unwrap_or("");
+        let fragment = bare.ends_with([',', ';', '–', '—', '-', '(', '/'])
+            || FUNCTION_WORDS.contains(&last)
+            || (first.chars().next().is_some_and(char::is_lowercase) && FUNCTION_WORDS.contains(&first));
+        let has_digit = bare.chars().any(|c| c.is_ascii_digit());
+        let meta = !prose && (words <= 3 || (has_digit && words <= 6) || (bare.ends_with(':') && words <= 8));
+        let headline = !prose && !residue && !meta && !fragment && !bare.starts_with('(') && (3..=40).contains(&words);
+        Self { words, prose, headline, meta, residue, ..Self::default() }
+    }
+}
+
+impl Facts {
+    fn of(ctx: &PageCtx) -> Self {
+        let texts: Vec<&str> = ctx.paras.iter().map(|s| s.slice(&ctx.text)).collect();
+        let mut lines: Vec<LineFacts> = texts.iter().map(|t| LineFacts::of(t)).collect();
+        let mut seen = std::collections::HashSet::new();
+        for (f, t) in lines.iter_mut().zip(&texts) {
+            let key = norm_key(t);
+            f.repeat = !key.is_empty() && !seen.insert(key);
+        }
+        let title = tokens(&ctx.title);
+        let first = texts.first().map(|t| tokens(t)).unwrap_or_default();
+        for (i, (f, t)) in lines.iter_mut().zip(&texts).enumerate() {
+            let own = tokens(t);
+            f.title_like = resembles(&own, &title) || (i > 0 && resembles(&own, &first)) || (i == 0 && f.headline);
+        }
+        for i in 1..lines.len() {
+            let (Some(prev), Some(this)) = (texts.get(i - 1), texts.get(i)) else { continue };
+            let Some(p) = lines.get(i - 1) else { continue };
+            if p.residue || ends_sentence(prev) || p.words == 0 {
+                continue;
+            }
+            let prev_bare = markup_trimmed(prev);
+            let last = prev_bare.split_whitespace().last().unwrap_or("");
+            let open_end = prev_bare.ends_with([',', ';', '—', '–']) || FUNCTION_WORDS.contains(&last);
+            let lower_start = markup_trimmed(this).chars().next().is_some_and(char::is_lowercase) && p.words >= 2;
+            if open_end || lower_start {
+                if let Some(f) = lines.get_mut(i) {
+                    f.broken = true;
+                }
+                if let Some(f) = lines.get_mut(i - 1) {
+                    f.broken = true;
+                }
+            }
+        }
+        // The standfirst: a headline-like line right under the title.
+        let titles: Vec<usize> = lines.iter().enumerate().filter(|(_, f)| f.title_like).map(|(i, _)| i + 1).collect();
+        for i in titles {
+            if let Some(f) = lines.get_mut(i)
+                && f.headline
+            {
+                f.title_like = true;
+            }
+        }
+        let article = article_span(&lines, &texts);
+        if let Some((a, b)) = article {
+            let mut vocab = std::collections::HashSet::new();
+            for (f, t) in lines.iter().zip(&texts).skip(a).take(b + 1 - a) {
+                if f.prose {
+                    vocab.extend(tokens(t).into_iter().filter(|w| w.chars().count() >= 4));
+                }
+            }
+            for (f, t) in lines.iter_mut().zip(&texts) {
+                if f.headline {
+                    let own: Vec<String> = tokens(t).into_iter().filter(|w| w.chars().count() >= 4).collect();
+                    let shared = own.iter().filter(|w| vocab.contains(*w)).count();
+                    f.on_topic = shared >= 5 && shared * 10 >= own.len() * 7;
+                }
+            }
+        }
+        Self { lines, article }
+    }
+
+    fn line(&self, i: usize) -> LineFacts {
+        self.lines.get(i).cloned().unwrap_or_default()
+    }
+
+    /// Lines the structural helpers never take: prose, the headline (title-like or on topic),
+    /// and pieces of a sentence broken at a link.
+    fn protected(&self, i: usize) -> bool {
+        self.lines.get(i).is_some_and(|f| f.prose || f.title_like || f.broken || f.on_topic)
+    }
+
+    fn in_zone(&self, i: usize, zone: Zone) -> bool {
+        match (self.article, zone) {
+            (None, Zone::Article) => true,
+            (None, _) => false,
+            (Some((a, _)), Zone::Head) => i < a,
+            (Some((_, b)), Zone::Tail) => i > b,
+            (Some((a, b)), Zone::Outside) => i < a || i > b,
+            (Some((a, b)), Zone::Article) => (a..=b).contains(&i),
+        }
+    }
+}
+
+/// The article is the cluster of prose lines (anchors: long sentences seen for the first time)
+/// with the most prose in it; anchors more than `ANCHOR_GAP` lines apart start a new cluster.
+fn article_span(lines: &[LineFacts], texts: &[&str]) -> Option<(usize, usize)> {
+    let mut best: Option<(usize, usize, usize)> = None;
+    let mut cur: Option<(usize, usize, usize)> = None;
+    for (i, f) in lines.iter().enumerate() {
+        if !(f.prose && f.words >= ANCHOR_WORDS && !f.repeat) {
+            continue;
+        }
+        let weight = texts.get(i).map_or(0, |t| t.len());
+        cur = match cur {
+            Some((a, b, w)) if i - b <= ANCHOR_GAP + 1 => Some((a, i, w + weight)),
+            done => {
+                if let Some(d) = done
+                    && best.is_none_or(|b| d.2 > b.2)
+                {
+                    best = Some(d);
+                }
+                Some((i, i, weight))
+            }
+        };
+    }
+    if let Some(d) = cur
+        && best.is_none_or(|b| d.2 > b.2)
+    {
+        best = Some(d);
+    }
+    best.map(|(a, b, _)| (a, b))
+}
+
+/// Runs of consecutive menu items: labels, counts, dates and link residue, none of them prose
+/// or headline-like.
+fn drop_menus(page: &Page, kind: &str, opts: Option<&Map>) -> HelperResult<i64> {
+    let mut o = Opts::parse(page, "drop_menus", opts, RUN_OPTS)?;
+    let max_words = o.max_words.take().unwrap_or(6);
+    let min_run = o.min_run.unwrap_or(3).max(1);
+    let item = |i: usize| {
+        let f = page.facts.line(i);
+        o.eligible(page, i) && !page.facts.protected(i) && (f.residue || (f.meta && f.words <= max_words))
+    };
+    mark_runs(page, kind, item, |_| 1, min_run)
+}
+
+/// Blocks of headline-like lines (link lists, "more stories"), with the labels, dates and link
+/// residue between them, holding at least `min_items` headlines.
+fn drop_link_lists(page: &Page, kind: &str, opts: Option<&Map>) -> HelperResult<i64> {
+    let mut o = Opts::parse(page, "drop_link_lists", opts, RUN_OPTS)?;
+    o.max_words = None;
+    let min_items = o.max_items.take().unwrap_or(3).max(1);
+    let member = |i: usize| {
+        let f = page.facts.line(i);
+        o.eligible(page, i) && !page.facts.protected(i) && (f.headline || f.meta || f.residue)
+    };
+    let weight = |i: usize| usize::from(page.facts.line(i).headline);
+    mark_runs(page, kind, member, weight, min_items)
+}
+
+/// Marks every maximal run of `member` lines whose `weight` adds up to at least `min`.
+fn mark_runs(
+    page: &Page,
+    kind: &str,
+    member: impl Fn(usize) -> bool,
+    weight: impl Fn(usize) -> usize,
+    min: usize,
+) -> HelperResult<i64> {
+    let n_paras = page.ctx.paras.len();
+    let (mut i, mut n) = (0, 0);
+    while i < n_paras {
+        if !member(i) {
+            i += 1;
+            continue;
+        }
+        let mut end = i;
+        let mut total = weight(i);
+        while end + 1 < n_paras && member(end + 1) {
+            end += 1;
+            total += weight(end);
+        }
+        if total >= min {
+            // One mark per line, so that a rule naming part of the run still wins that part.
+            for j in i..=end {
+                n += page.mark_paras_with(kind, j, j, true)?;
+            }
+        }
+        i = end + 1;
+    }
+    Ok(n)
+}
+
+/// Second and later copies of a line (menus printed twice, a headline repeated as a link).
+fn drop_repeats(page: &Page, kind: &str, opts: Option<&Map>) -> HelperResult<i64> {
+    let o = Opts::parse(page, "drop_repeats", opts, REPEAT_OPTS)?;
+    let mut n = 0;
+    for i in 0..page.ctx.paras.len() {
+        if page.facts.line(i).repeat && o.eligible(page, i) {
+            n += page.mark_paras_with(kind, i, i, true)?;
+        }
+    }
+    Ok(n)
+}
+
+/// Lines that are only markup or link residue.
+fn drop_residue(page: &Page, kind: &str, opts: Option<&Map>) -> HelperResult<i64> {
+    let o = Opts::parse(page, "drop_residue", opts, LINE_OPTS)?;
+    let mut n = 0;
+    for i in 0..page.ctx.paras.len() {
+        if page.facts.line(i).residue && o.eligible(page, i) {
+            n += page.mark_paras_with(kind, i, i, true)?;
+        }
+    }
+    Ok(n)
+}
+
+/// Every line of a zone (the tail by default) that is not protected: what is left after the
+/// article once its prose, headline and broken sentences are spared.
+fn drop_leftovers(page: &Page, kind: &str, opts: Option<&Map>) -> HelperResult<i64> {
+    let mut o = Opts::parse(page, "drop_leftovers", opts, REPEAT_OPTS)?;
+    o.zone = Some(o.zone.unwrap_or(Zone::Tail));
+    o.keep_prose = true;
+    let mut n = 0;
+    for i in 0..page.ctx.paras.len() {
+        if o.eligible(page, i) {
+            n += page.mark_paras_with(kind, i, i, true)?;
+        }
+    }
+    Ok(n)
+}
+
+fn fact_of(page: &Page, i: i64, f: impl Fn(&LineFacts) -> bool) -> bool {
+    index(page, i).is_some_and(|i| f(&page.facts.line(i)))
+}
+
+fn to_i64(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
 /// Registers the `Document` type and every helper on `engine`.
 pub fn register(engine: &mut Engine) {
     engine.register_type_with_name::<Page>("Document");
@@ -394,6 +855,27 @@ pub fn register(engine: &mut Engine) {
             None => Ok(0),
         }
     });
+
+    engine.register_fn("drop_menus", |p: &mut Page, kind: &str| drop_menus(p, kind, None));
+    engine.register_fn("drop_menus", |p: &mut Page, kind: &str, o: Map| drop_menus(p, kind, Some(&o)));
+    engine.register_fn("drop_link_lists", |p: &mut Page, kind: &str| drop_link_lists(p, kind, None));
+    engine.register_fn("drop_link_lists", |p: &mut Page, kind: &str, o: Map| drop_link_lists(p, kind, Some(&o)));
+    engine.register_fn("drop_repeats", |p: &mut Page, kind: &str| drop_repeats(p, kind, None));
+    engine.register_fn("drop_repeats", |p: &mut Page, kind: &str, o: Map| drop_repeats(p, kind, Some(&o)));
+    engine.register_fn("drop_residue", |p: &mut Page, kind: &str| drop_residue(p, kind, None));
+    engine.register_fn("drop_residue", |p: &mut Page, kind: &str, o: Map| drop_residue(p, kind, Some(&o)));
+
+    engine.register_fn("drop_leftovers", |p: &mut Page, kind: &str| drop_leftovers(p, kind, None));
+    engine.register_fn("drop_leftovers", |p: &mut Page, kind: &str, o: Map| drop_leftovers(p, kind, Some(&o)));
+
+    engine.register_fn("words", |p: &mut Page, i: i64| index(p, i).map_or(0, |i| to_i64(p.facts.line(i).words)));
+    engine.register_fn("is_prose", |p: &mut Page, i: i64| fact_of(p, i, |f| f.prose));
+    engine.register_fn("is_headline", |p: &mut Page, i: i64| fact_of(p, i, |f| f.headline));
+    engine.register_fn("is_residue", |p: &mut Page, i: i64| fact_of(p, i, |f| f.residue));
+    engine.register_fn("is_repeat", |p: &mut Page, i: i64| fact_of(p, i, |f| f.repeat));
+    engine.register_fn("is_title_like", |p: &mut Page, i: i64| fact_of(p, i, |f| f.title_like));
+    engine.register_get("article_start", |p: &mut Page| p.facts.article.map_or(-1, |(a, _)| to_i64(a)));
+    engine.register_get("article_end", |p: &mut Page| p.facts.article.map_or(-1, |(_, b)| to_i64(b)));
 
     engine.register_get("count", |p: &mut Page| i64::try_from(p.ctx.paras.len()).unwrap_or(i64::MAX));
     engine.register_fn("paragraph", |p: &mut Page, i: i64| {
