@@ -492,9 +492,6 @@ struct LineFacts {
     /// Part of a sentence broken over lines at a link: the line before ends mid-sentence ("on
     /// the", a comma) or this one starts in lower case.
     broken: bool,
-    /// A headline whose words are nearly all in the article: the story's own headline printed
-    /// out of place, not a link to another story.
-    on_topic: bool,
 }
 
 /// Facts about the whole document.
@@ -572,6 +569,38 @@ fn residue_of(line: &str) -> bool {
     letters == 0 || (kept.chars().count() + 1) * 10 < total * 4 && letters * 10 < total * 4
 }
 
+/// Mentions a month or a clock time: a dateline, a timestamp, "Updated ...".
+fn names_a_date(line: &str) -> bool {
+    const MONTHS: &[&str] = &[
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "may",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
+        "january",
+        "february",
+        "march",
+        "april",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+    ];
+    line.split(|c: char| !c.is_alphanumeric()).any(|w| MONTHS.contains(&w.to_lowercase().as_str()))
+        || line.as_bytes().windows(3).any(|w| w[0].is_ascii_digit() && w[1] == b':' && w[2].is_ascii_digit())
+}
+
 fn norm_key(line: &str) -> String {
     markup_trimmed(line)
         .split_whitespace()
@@ -607,7 +636,11 @@ impl LineFacts {
             || FUNCTION_WORDS.contains(&last)
             || (first.chars().next().is_some_and(char::is_lowercase) && FUNCTION_WORDS.contains(&first));
         let has_digit = bare.chars().any(|c| c.is_ascii_digit());
-        let meta = !prose && (words <= 3 || (has_digit && words <= 6) || (bare.ends_with(':') && words <= 8));
+        let meta = !prose
+            && (words <= 3
+                || (has_digit && words <= 6)
+                || (has_digit && words <= 16 && names_a_date(bare))
+                || (bare.ends_with(':') && words <= 8));
         let headline = !prose && !residue && !meta && !fragment && !bare.starts_with('(') && (3..=40).contains(&words);
         Self { words, prose, headline, meta, residue, ..Self::default() }
     }
@@ -657,21 +690,6 @@ impl Facts {
             }
         }
         let article = article_span(&lines, &texts);
-        if let Some((a, b)) = article {
-            let mut vocab = std::collections::HashSet::new();
-            for (f, t) in lines.iter().zip(&texts).skip(a).take(b + 1 - a) {
-                if f.prose {
-                    vocab.extend(tokens(t).into_iter().filter(|w| w.chars().count() >= 4));
-                }
-            }
-            for (f, t) in lines.iter_mut().zip(&texts) {
-                if f.headline {
-                    let own: Vec<String> = tokens(t).into_iter().filter(|w| w.chars().count() >= 4).collect();
-                    let shared = own.iter().filter(|w| vocab.contains(*w)).count();
-                    f.on_topic = shared >= 5 && shared * 10 >= own.len() * 7;
-                }
-            }
-        }
         Self { lines, article }
     }
 
@@ -679,10 +697,10 @@ impl Facts {
         self.lines.get(i).cloned().unwrap_or_default()
     }
 
-    /// Lines the structural helpers never take: prose, the headline (title-like or on topic),
+    /// Lines the structural helpers never take: prose, the headline and its standfirst,
     /// and pieces of a sentence broken at a link.
     fn protected(&self, i: usize) -> bool {
-        self.lines.get(i).is_some_and(|f| f.prose || f.title_like || f.broken || f.on_topic)
+        self.lines.get(i).is_some_and(|f| f.prose || f.title_like || f.broken)
     }
 
     fn in_zone(&self, i: usize, zone: Zone) -> bool {
