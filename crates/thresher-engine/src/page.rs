@@ -506,13 +506,18 @@ struct Facts {
 const FUNCTION_WORDS: &[&str] = &[
     "a", "an", "the", "of", "to", "in", "on", "at", "by", "for", "with", "and", "or", "but", "from", "over", "as",
     "that", "than", "into", "about", "after", "before", "its", "his", "her", "their", "our", "is", "are", "was",
-    "were", "said", "says", "who", "which",
+    "were", "who", "which",
 ];
 
 /// A prose line at least this long anchors the article.
 const ANCHOR_WORDS: usize = 10;
+/// An anchor at least this long may join a cluster across a gap; a shorter one (a sign-up
+/// form's "By continuing you agree to our Terms.") only joins its direct neighbours.
+const STRONG_ANCHOR_WORDS: usize = 15;
 /// Anchors further apart than this many lines belong to different clusters.
 const ANCHOR_GAP: usize = 10;
+/// A line this long is prose even without a final stop.
+const LONG_WORDS: usize = 50;
 
 fn markup_trimmed(line: &str) -> &str {
     line.trim_matches(|c: char| c.is_whitespace() || matches!(c, '*' | '#' | '>' | '_' | '|' | '-' | '•' | '·'))
@@ -562,11 +567,21 @@ fn residue_of(line: &str) -> bool {
     }
     let kept: String = rest
         .split_whitespace()
-        .filter(|w| !(w.starts_with("http://") || w.starts_with("https://") || w.starts_with("www.")))
+        .filter(|w| !(w.starts_with("http://") || w.starts_with("https://") || w.starts_with("www.") || domain_path(w)))
         .collect::<Vec<_>>()
         .join(" ");
     let letters = kept.chars().filter(|c| c.is_alphabetic()).count();
     letters == 0 || (kept.chars().count() + 1) * 10 < total * 4 && letters * 10 < total * 4
+}
+
+/// `example.com/news/...`: a URL without its scheme.
+fn domain_path(word: &str) -> bool {
+    let Some((host, _)) = word.split_once('/') else { return false };
+    let Some((name, tld)) = host.rsplit_once('.') else { return false };
+    !name.is_empty()
+        && tld.len() >= 2
+        && tld.chars().all(|c| c.is_ascii_lowercase())
+        && host.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
 }
 
 /// Mentions a month or a clock time: a dateline, a timestamp, "Updated ...".
@@ -629,7 +644,7 @@ impl LineFacts {
         let bare = markup_trimmed(line);
         let words = word_count(bare);
         let residue = residue_of(line);
-        let prose = !residue && ((words >= 4 && ends_sentence(line)) || words >= 40);
+        let prose = !residue && ((words >= 4 && ends_sentence(line)) || words >= LONG_WORDS);
         let last = bare.split_whitespace().last().unwrap_or("");
         let first = bare.split_whitespace().next().unwrap_or("");
         let fragment = bare.ends_with([',', ';', '–', '—', '-', '(', '/'])
@@ -721,12 +736,16 @@ fn article_span(lines: &[LineFacts], texts: &[&str]) -> Option<(usize, usize)> {
     let mut best: Option<(usize, usize, usize)> = None;
     let mut cur: Option<(usize, usize, usize)> = None;
     for (i, f) in lines.iter().enumerate() {
-        if !(f.prose && f.words >= ANCHOR_WORDS && !f.repeat) {
+        let text = texts.get(i).copied().unwrap_or("");
+        // List items ("* A man walks past ...") are captions and teasers as often as story.
+        let bullet = text.starts_with(['*', '-', '•']) && text.chars().nth(1).is_some_and(char::is_whitespace);
+        if !(f.prose && f.words >= ANCHOR_WORDS && !f.repeat && !bullet) {
             continue;
         }
-        let weight = texts.get(i).map_or(0, |t| t.len());
+        let weight = text.len();
+        let reach = if f.words >= STRONG_ANCHOR_WORDS { ANCHOR_GAP + 1 } else { 3 };
         cur = match cur {
-            Some((a, b, w)) if i - b <= ANCHOR_GAP + 1 => Some((a, i, w + weight)),
+            Some((a, b, w)) if i - b <= reach => Some((a, i, w + weight)),
             done => {
                 if let Some(d) = done
                     && best.is_none_or(|b| d.2 > b.2)
