@@ -732,9 +732,11 @@ impl Facts {
 
 /// The article is the cluster of prose lines (anchors: long sentences seen for the first time)
 /// with the most prose in it; anchors more than `ANCHOR_GAP` lines apart start a new cluster.
+/// Other clusters of at least three anchors and a third of its weight are part of the article
+/// too (a story split by a long table or list), and so is everything between them.
 fn article_span(lines: &[LineFacts], texts: &[&str]) -> Option<(usize, usize)> {
-    let mut best: Option<(usize, usize, usize)> = None;
-    let mut cur: Option<(usize, usize, usize)> = None;
+    // (first, last, weight, anchors)
+    let mut clusters: Vec<(usize, usize, usize, usize)> = Vec::new();
     for (i, f) in lines.iter().enumerate() {
         let text = texts.get(i).copied().unwrap_or("");
         // List items ("* A man walks past ...") are captions and teasers as often as story.
@@ -742,26 +744,21 @@ fn article_span(lines: &[LineFacts], texts: &[&str]) -> Option<(usize, usize)> {
         if !(f.prose && f.words >= ANCHOR_WORDS && !f.repeat && !bullet) {
             continue;
         }
-        let weight = text.len();
         let reach = if f.words >= STRONG_ANCHOR_WORDS { ANCHOR_GAP + 1 } else { 3 };
-        cur = match cur {
-            Some((a, b, w)) if i - b <= reach => Some((a, i, w + weight)),
-            done => {
-                if let Some(d) = done
-                    && best.is_none_or(|b| d.2 > b.2)
-                {
-                    best = Some(d);
-                }
-                Some((i, i, weight))
+        match clusters.last_mut() {
+            Some(c) if i - c.1 <= reach => {
+                c.1 = i;
+                c.2 += text.len();
+                c.3 += 1;
             }
-        };
+            _ => clusters.push((i, i, text.len(), 1)),
+        }
     }
-    if let Some(d) = cur
-        && best.is_none_or(|b| d.2 > b.2)
-    {
-        best = Some(d);
-    }
-    best.map(|(a, b, _)| (a, b))
+    let best = clusters.iter().max_by_key(|c| c.2)?;
+    let big = |c: &&(usize, usize, usize, usize)| c.3 >= 3 && c.2 * 3 >= best.2;
+    let first = clusters.iter().find(big).map_or(best.0, |c| c.0);
+    let last = clusters.iter().rev().find(big).map_or(best.1, |c| c.1);
+    Some((first.min(best.0), last.max(best.1)))
 }
 
 /// Runs of consecutive menu items: labels, counts, dates and link residue, none of them prose
