@@ -1015,4 +1015,91 @@ mod tests {
         assert!(e.is_err());
         assert!(drop_lines(&p, "Bad Kind", "a", None).is_err());
     }
+
+    const PAGE: &str = "Ferry returns after storm - Coast Courier\nHome\nLocal\nSport\nFerry returns after storm\n\
+The ferry between the island and the town ran again on Tuesday, three weeks after the storm hit the pier.\n\
+Engineers fitted a temporary ramp over the weekend, and the first crossing carried forty passengers.\n\
+[](https://example.org/pier)\n\
+The council said a permanent pier would be built next spring once the insurers had agreed on the cost.\n\
+Engineers fitted a temporary ramp over the weekend, and the first crossing carried forty passengers.\n\
+New bakery opens on the high street\n12:30\nSchool choir wins regional contest\nAbout us\nContact";
+
+    #[test]
+    fn facts_describe_each_line_and_find_the_article() {
+        let p = page(PAGE);
+        let f = |i: usize| p.facts.line(i);
+        assert!(f(0).title_like && f(0).headline);
+        assert!(f(1).meta && !f(1).headline && f(1).words == 1);
+        assert!(f(4).title_like, "the headline resembles the page title on the first line");
+        assert!(f(5).prose && !f(5).repeat);
+        assert!(f(7).residue && !f(7).prose);
+        assert!(f(9).repeat && f(9).prose);
+        assert!(f(10).headline && f(11).meta);
+        // The repeated sentence does not extend the article.
+        assert_eq!(p.facts.article, Some((5, 8)));
+        assert!(p.facts.in_zone(2, Zone::Head) && p.facts.in_zone(12, Zone::Tail) && p.facts.in_zone(7, Zone::Article));
+        assert!(p.facts.protected(5) && p.facts.protected(4) && !p.facts.protected(1));
+    }
+
+    #[test]
+    fn broken_sentences_and_dates_are_recognised() {
+        let p = page(
+            "Officials said the talks held in\nGeneva\nwere useful.\nUpdated: May 3, 2024 10:15 AM EDT\nexample.com/news/a-story",
+        );
+        assert!(p.facts.line(0).broken && p.facts.line(1).broken, "a line ending in `in` continues on the next");
+        assert!(p.facts.line(3).meta, "a dateline is a label, not a headline");
+        assert!(p.facts.line(4).residue, "a URL without its scheme is residue");
+        assert!(names_a_date("Posted 3 Oct 2021") && !names_a_date("Ferry returns"));
+        assert!(domain_path("abc.net.au/news/x") && !domain_path("U.S./Russia") && !domain_path("24/7"));
+    }
+
+    #[test]
+    fn drop_menus_takes_label_runs_outside_the_article() {
+        let p = page(PAGE);
+        let o = map(&[("zone", "head".into()), ("min_run", 2.into())]);
+        assert_eq!(drop_menus(&p, "navigation", Some(&o)).ok(), Some(3));
+        assert_eq!(marked(&p), ["Home", "Local", "Sport"]);
+        let o = map(&[("zone", "tail".into()), ("min_run", 2.into())]);
+        assert_eq!(drop_menus(&p, "navigation", Some(&o)).ok(), Some(2));
+        assert_eq!(marked(&p), ["About us", "Contact"]);
+        assert!(drop_menus(&p, "navigation", Some(&map(&[("zone", "middle".into())]))).is_err());
+    }
+
+    #[test]
+    fn drop_link_lists_needs_enough_headlines() {
+        let p = page(PAGE);
+        let o = map(&[("zone", "tail".into()), ("min_items", 2.into())]);
+        assert_eq!(drop_link_lists(&p, "related_links", Some(&o)).ok(), Some(5));
+        assert_eq!(marked(&p)[0], "New bakery opens on the high street");
+        let o = map(&[("zone", "tail".into()), ("min_items", 3.into())]);
+        assert_eq!(drop_link_lists(&p, "related_links", Some(&o)).ok(), Some(0));
+    }
+
+    #[test]
+    fn drop_repeats_residue_and_leftovers() {
+        let p = page(PAGE);
+        assert_eq!(drop_repeats(&p, "duplicate", None).ok(), Some(1));
+        assert_eq!(
+            marked(&p),
+            ["Engineers fitted a temporary ramp over the weekend, and the first crossing carried forty passengers."]
+        );
+        assert_eq!(drop_residue(&p, "markup_residue", None).ok(), Some(2));
+        assert_eq!(marked(&p), ["[](https://example.org/pier)", "12:30"]);
+        assert_eq!(drop_leftovers(&p, "other_boilerplate", None).ok(), Some(5));
+        // Structural marks yield to rules that name what they remove.
+        let p = page(PAGE);
+        let _ = drop_residue(&p, "markup_residue", None);
+        assert!(p.take_marks().iter().all(|m| m.order >= FALLBACK_ORDER));
+    }
+
+    #[test]
+    fn zone_and_keep_prose_options_restrict_pattern_helpers() {
+        let p = page(PAGE);
+        let o = map(&[("zone", "tail".into())]);
+        assert_eq!(drop_lines(&p, "x", "^[A-Z]", Some(&o)).ok(), Some(5));
+        let o = map(&[("keep_prose", true.into()), ("min_words", 2.into())]);
+        assert_eq!(drop_lines(&p, "x", "Engineers|About", Some(&o)).ok(), Some(1));
+        assert_eq!(marked(&p).last().map(String::as_str), Some("About us"));
+        assert!(drop_lines(&p, "x", "a", Some(&map(&[("keep_prose", 1.into())]))).is_err());
+    }
 }
