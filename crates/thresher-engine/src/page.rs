@@ -741,7 +741,7 @@ fn article_span(lines: &[LineFacts], texts: &[&str]) -> Option<(usize, usize)> {
         let text = texts.get(i).copied().unwrap_or("");
         // List items ("* A man walks past ...") are captions and teasers as often as story.
         let bullet = text.starts_with(['*', '-', '•']) && text.chars().nth(1).is_some_and(char::is_whitespace);
-        if !(f.prose && f.words >= ANCHOR_WORDS && !f.repeat && !bullet) {
+        if !f.prose || f.words < ANCHOR_WORDS || f.repeat || bullet {
             continue;
         }
         let reach = if f.words >= STRONG_ANCHOR_WORDS { ANCHOR_GAP + 1 } else { 3 };
@@ -825,7 +825,9 @@ fn drop_repeats(page: &Page, kind: &str, opts: Option<&Map>) -> HelperResult<i64
     let o = Opts::parse(page, "drop_repeats", opts, REPEAT_OPTS)?;
     let mut n = 0;
     for i in 0..page.ctx.paras.len() {
-        if page.facts.line(i).repeat && o.eligible(page, i) {
+        // A word repeated as a piece of a broken sentence ("... on" / "Telegram") is story.
+        let f = page.facts.line(i);
+        if f.repeat && !f.broken && o.eligible(page, i) {
             n += page.mark_paras_with(kind, i, i, true)?;
         }
     }
