@@ -684,7 +684,9 @@ impl Facts {
             }
             let prev_bare = markup_trimmed(prev);
             let last = prev_bare.split_whitespace().last().unwrap_or("");
-            let open_end = prev_bare.ends_with([',', ';', '—', '–']) || FUNCTION_WORDS.contains(&last);
+            // "Sign in" is a button, not the start of a sentence: a cut needs a few words before it.
+            let open_end =
+                p.words >= 3 && (prev_bare.ends_with([',', ';', '—', '–']) || FUNCTION_WORDS.contains(&last));
             let lower_start = markup_trimmed(this).chars().next().is_some_and(char::is_lowercase) && p.words >= 2;
             if open_end || lower_start {
                 if let Some(f) = lines.get_mut(i) {
