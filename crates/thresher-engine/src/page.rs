@@ -480,7 +480,8 @@ struct LineFacts {
     /// Reads as a headline or link text: a few words, no final stop, not a broken-off piece of
     /// a sentence.
     headline: bool,
-    /// A label, count, date or time: at most three words, or a few words with digits.
+    /// A label, count, date or time: at most three words, a dateline, or a few words that are
+    /// mostly digits.
     meta: bool,
     /// Mostly markup or link residue (`[](https://...)`, bare URLs), or no letters at all.
     residue: bool,
@@ -651,9 +652,13 @@ impl LineFacts {
             || FUNCTION_WORDS.contains(&last)
             || (first.chars().next().is_some_and(char::is_lowercase) && FUNCTION_WORDS.contains(&first));
         let has_digit = bare.chars().any(|c| c.is_ascii_digit());
+        // A short headline with a number ("Russia launches 40 drones") is not a label: only
+        // dates, times and lines of mostly digits are.
+        let digits = bare.chars().filter(char::is_ascii_digit).count();
+        let letters = bare.chars().filter(|c| c.is_alphabetic()).count();
         let meta = !prose
             && (words <= 3
-                || (has_digit && words <= 6)
+                || (digits >= letters && words <= 6)
                 || (has_digit && words <= 16 && names_a_date(bare))
                 || (bare.ends_with(':') && words <= 8));
         let headline = !prose && !residue && !meta && !fragment && !bare.starts_with('(') && (3..=40).contains(&words);
