@@ -37,6 +37,32 @@ fn seeds_meet_the_boilerplate_and_claim_minimums() {
 }
 
 #[test]
+fn dev_set_meets_the_boilerplate_floors() {
+    let mut docs: Vec<_> = std::fs::read_dir(shared().join("dev/docs"))
+        .expect("the dev set must exist (set THRESHER_SHARED)")
+        .map(|e| e.expect("dir entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "txt"))
+        .collect();
+    docs.sort();
+    let (ok, json, err) = stdout_of(thresher().arg("process").arg("--rules").arg(rules()).args(&docs));
+    assert!(ok, "{err}");
+    assert_eq!(json.lines().count(), docs.len());
+    let out = std::env::temp_dir().join(format!("thresher-dev-{}.jsonl", std::process::id()));
+    std::fs::write(&out, &json).expect("write");
+    let (ok, report, err) = stdout_of(
+        Command::new("python3")
+            .arg(shared().join("eval/score.py"))
+            .arg("--corpus")
+            .arg(shared().join("dev"))
+            .arg("--responses")
+            .arg(&out)
+            .args(["--min", "boilerplate_recall=0.85", "--min", "body_retention=0.98"]),
+    );
+    let _ = std::fs::remove_file(&out);
+    assert!(ok, "score.py failed:\n{report}\n{err}");
+}
+
+#[test]
 fn process_reads_stdin_and_names_documents_by_file() {
     let mut child = thresher()
         .args(["process", "--rules"])

@@ -33,6 +33,10 @@ pub(crate) fn fail(code: &'static str, message: impl Into<String>) -> Box<EvalAl
     EvalAltResult::ErrorRuntime(Dynamic::from(HelperError { code, message: message.into() }), Position::NONE).into()
 }
 
+/// Added to the precedence of marks made by the structural helpers, so that they come after
+/// every rule that names what it removes.
+const FALLBACK_ORDER: u32 = 1 << 20;
+
 /// What one rule marked for removal.
 #[derive(Debug, Clone)]
 pub struct Mark {
@@ -80,13 +84,15 @@ struct MarkLog {
 #[derive(Debug, Clone)]
 pub struct Page {
     ctx: Arc<PageCtx>,
+    facts: Arc<Facts>,
     log: Arc<Mutex<MarkLog>>,
 }
 
 impl Page {
     /// A page over `ctx` with no marks yet.
     pub fn new(ctx: PageCtx) -> Self {
-        Self { ctx: Arc::new(ctx), log: Arc::default() }
+        let facts = Arc::new(Facts::of(&ctx));
+        Self { ctx: Arc::new(ctx), facts, log: Arc::default() }
     }
 
     /// The document facts.
@@ -129,6 +135,12 @@ impl Page {
     }
 
     fn mark(&self, kind: &str, span: Span) -> HelperResult<()> {
+        self.mark_with(kind, span, false)
+    }
+
+    /// `fallback` marks come from the structural helpers, which go by a line's shape; where
+    /// they overlap a mark of a rule that names what it removes, that rule's kind and id win.
+    fn mark_with(&self, kind: &str, span: Span, fallback: bool) -> HelperResult<()> {
         if kind.is_empty() || !kind.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') {
             return Err(fail(
                 codes::RULE_RUNTIME,
@@ -137,16 +149,23 @@ impl Page {
         }
         let mut log = self.log.lock().unwrap_or_else(PoisonError::into_inner);
         let seq = u32::try_from(log.marks.len()).unwrap_or(u32::MAX);
-        let (rule, order) = (log.rule.clone(), log.order);
+        let (rule, mut order) = (log.rule.clone(), log.order);
+        if fallback {
+            order = order.saturating_add(FALLBACK_ORDER);
+        }
         log.marks.push(Mark { span, kind: kind.into(), rule, order, seq });
         Ok(())
     }
 
     fn mark_paras(&self, kind: &str, from: usize, to_inclusive: usize) -> HelperResult<i64> {
+        self.mark_paras_with(kind, from, to_inclusive, false)
+    }
+
+    fn mark_paras_with(&self, kind: &str, from: usize, to_inclusive: usize, fallback: bool) -> HelperResult<i64> {
         let (Some(a), Some(b)) = (self.ctx.paras.get(from), self.ctx.paras.get(to_inclusive)) else {
             return Ok(0);
         };
-        self.mark(kind, Span::new(a.start, b.end))?;
+        self.mark_with(kind, Span::new(a.start, b.end), fallback)?;
         Ok(i64::try_from(to_inclusive + 1 - from).unwrap_or(i64::MAX))
     }
 }
@@ -165,12 +184,34 @@ struct Opts {
     short: Option<usize>,
     max_lines: Option<usize>,
     max_items: Option<usize>,
+    max_words: Option<usize>,
+    min_words: Option<usize>,
+    min_run: Option<usize>,
+    zone: Option<Zone>,
+    keep_prose: bool,
 }
 
-const LINE_OPTS: &[&str] = &["max_chars", "min_chars", "first", "last", "unless"];
-const FROM_OPTS: &[&str] =
-    &["max_chars", "min_chars", "first", "last", "unless", "end_at", "continue_if", "short", "max_lines"];
-const LIST_OPTS: &[&str] = &["max_chars", "min_chars", "first", "last", "unless", "max_items", "item_chars"];
+const LINE_OPTS: &[&str] =
+    &["max_chars", "min_chars", "first", "last", "unless", "zone", "keep_prose", "max_words", "min_words"];
+const FROM_OPTS: &[&str] = &[
+    "max_chars",
+    "min_chars",
+    "first",
+    "last",
+    "unless",
+    "zone",
+    "keep_prose",
+    "max_words",
+    "min_words",
+    "end_at",
+    "continue_if",
+    "short",
+    "max_lines",
+];
+const LIST_OPTS: &[&str] =
+    &["max_chars", "min_chars", "first", "last", "unless", "zone", "keep_prose", "max_items", "item_chars"];
+const RUN_OPTS: &[&str] = &["first", "last", "unless", "zone", "min_run", "max_words", "min_items"];
+const REPEAT_OPTS: &[&str] = &["first", "last", "unless", "zone", "keep_prose", "max_words", "min_words"];
 
 impl Opts {
     fn parse(page: &Page, helper: &str, map: Option<&Map>, allowed: &[&str]) -> HelperResult<Self> {
@@ -205,7 +246,26 @@ impl Opts {
                 "continue_if" => o.continue_if = Some(pattern()?),
                 "short" => o.short = Some(count()?),
                 "max_lines" => o.max_lines = Some(count()?),
-                "max_items" => o.max_items = Some(count()?),
+                "max_items" | "min_items" => o.max_items = Some(count()?),
+                "max_words" => o.max_words = Some(count()?),
+                "min_words" => o.min_words = Some(count()?),
+                "min_run" => o.min_run = Some(count()?),
+                "keep_prose" => {
+                    o.keep_prose = value.as_bool().map_err(|_| {
+                        fail(codes::RULE_RUNTIME, format!("option `keep_prose` of `{helper}` must be true or false"))
+                    })?;
+                }
+                "zone" => {
+                    let z = value.clone().into_immutable_string().unwrap_or_default();
+                    o.zone = Some(Zone::parse(&z).ok_or_else(|| {
+                        fail(
+                            codes::RULE_RUNTIME,
+                            format!(
+                                "option `zone` of `{helper}` must be \"head\", \"tail\", \"outside\" or \"article\", not {z:?}"
+                            ),
+                        )
+                    })?);
+                }
                 _ => {}
             }
         }
@@ -223,6 +283,18 @@ impl Opts {
             if self.max_chars.is_some_and(|m| c > m) || self.min_chars.is_some_and(|m| c < m) {
                 return false;
             }
+        }
+        let facts = page.facts.line(i);
+        if self.max_words.is_some_and(|m| facts.words > m) || self.min_words.is_some_and(|m| facts.words < m) {
+            return false;
+        }
+        if self.keep_prose && page.facts.protected(i) {
+            return false;
+        }
+        if let Some(z) = self.zone
+            && !page.facts.in_zone(i, z)
+        {
+            return false;
         }
         !self.unless.as_ref().is_some_and(|re| re.is_match(page.para(i)))
     }
@@ -372,6 +444,438 @@ fn find_last(page: &Page, pattern: &str) -> HelperResult<i64> {
         .map_or(-1, |i| i64::try_from(i).unwrap_or(-1)))
 }
 
+/// Which part of the page a line is in, relative to the article: the main run of prose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Zone {
+    /// Before the first paragraph of the article: menus, section labels, headline, byline.
+    Head,
+    /// After the last paragraph of the article: credits, bios, link lists, footers.
+    Tail,
+    /// Head or tail.
+    Outside,
+    /// From the first through the last paragraph of the article.
+    Article,
+}
+
+impl Zone {
+    fn parse(s: &str) -> Option<Self> {
+        match s {
+            "head" => Some(Self::Head),
+            "tail" => Some(Self::Tail),
+            "outside" => Some(Self::Outside),
+            "article" => Some(Self::Article),
+            _ => None,
+        }
+    }
+}
+
+/// What one line looks like, computed once per document so that every structural helper reads
+/// the same answers without scanning the text again.
+#[derive(Debug, Clone, Default)]
+struct LineFacts {
+    /// Words with a letter or digit in them.
+    words: usize,
+    /// Reads as prose: several words ending in sentence punctuation, or very long.
+    prose: bool,
+    /// Reads as a headline or link text: a few words, no final stop, not a broken-off piece of
+    /// a sentence.
+    headline: bool,
+    /// A label, count, date or time: at most three words, a dateline, or a few words that are
+    /// mostly digits.
+    meta: bool,
+    /// Mostly markup or link residue (`[](https://...)`, bare URLs), or no letters at all.
+    residue: bool,
+    /// The same text (ignoring case, markup and spacing) occurs on an earlier line.
+    repeat: bool,
+    /// Its words are (nearly) all in the page title: the document's `title`, or the first line
+    /// as scrapers print the browser title there.
+    title_like: bool,
+    /// Part of a sentence broken over lines at a link: the line before ends mid-sentence ("on
+    /// the", a comma) or this one starts in lower case.
+    broken: bool,
+}
+
+/// Facts about the whole document.
+#[derive(Debug, Default)]
+struct Facts {
+    lines: Vec<LineFacts>,
+    /// First and last line of the article: the largest cluster of prose lines.
+    article: Option<(usize, usize)>,
+}
+
+/// Words ending a line that show it is a piece of a sentence cut at a link, not a headline.
+const FUNCTION_WORDS: &[&str] = &[
+    "a", "an", "the", "of", "to", "in", "on", "at", "by", "for", "with", "and", "or", "but", "from", "over", "as",
+    "that", "than", "into", "about", "after", "before", "its", "his", "her", "their", "our", "is", "are", "was",
+    "were", "who", "which",
+];
+
+/// A prose line at least this long anchors the article.
+const ANCHOR_WORDS: usize = 10;
+/// An anchor at least this long may join a cluster across a gap; a shorter one (a sign-up
+/// form's "By continuing you agree to our Terms.") only joins its direct neighbours.
+const STRONG_ANCHOR_WORDS: usize = 15;
+/// Anchors further apart than this many lines belong to different clusters.
+const ANCHOR_GAP: usize = 10;
+/// A line this long is prose even without a final stop.
+const LONG_WORDS: usize = 50;
+
+fn markup_trimmed(line: &str) -> &str {
+    line.trim_matches(|c: char| c.is_whitespace() || matches!(c, '*' | '#' | '>' | '_' | '|' | '-' | '•' | '·'))
+}
+
+fn word_count(line: &str) -> usize {
+    line.split_whitespace().filter(|w| w.chars().any(char::is_alphanumeric)).count()
+}
+
+/// Ends in sentence punctuation (after closing quotes and brackets), not in a teaser's "...".
+fn ends_sentence(line: &str) -> bool {
+    let bare = line.trim_end_matches(|c: char| {
+        c.is_whitespace() || matches!(c, '"' | '\'' | '”' | '’' | '»' | ')' | ']' | '*' | '_')
+    });
+    if bare.ends_with("...") || bare.ends_with('…') {
+        return false;
+    }
+    bare.ends_with(['.', '!', '?'])
+}
+
+/// Share of the line's characters that are link targets, URLs or image syntax, and whether the
+/// rest has no letters.
+fn residue_of(line: &str) -> bool {
+    let total = line.chars().count().max(1);
+    let mut rest = String::with_capacity(line.len());
+    let mut chars = line.char_indices().peekable();
+    let bytes = line.as_bytes();
+    while let Some((i, c)) = chars.next() {
+        // `](target)`: skip the target.
+        if c == ']' && bytes.get(i + 1) == Some(&b'(') {
+            let mut depth = 0usize;
+            for (_, d) in chars.by_ref() {
+                match d {
+                    '(' => depth += 1,
+                    ')' => {
+                        depth = depth.saturating_sub(1);
+                        if depth == 0 {
+                            break;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            continue;
+        }
+        rest.push(c);
+    }
+    let kept: String = rest
+        .split_whitespace()
+        .filter(|w| !(w.starts_with("http://") || w.starts_with("https://") || w.starts_with("www.") || domain_path(w)))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let letters = kept.chars().filter(|c| c.is_alphabetic()).count();
+    letters == 0 || (kept.chars().count() + 1) * 10 < total * 4 && letters * 10 < total * 4
+}
+
+/// `example.com/news/...`: a URL without its scheme.
+fn domain_path(word: &str) -> bool {
+    let Some((host, _)) = word.split_once('/') else { return false };
+    let Some((name, tld)) = host.rsplit_once('.') else { return false };
+    !name.is_empty()
+        && tld.len() >= 2
+        && tld.chars().all(|c| c.is_ascii_lowercase())
+        && host.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+}
+
+/// Mentions a month or a clock time: a dateline, a timestamp, "Updated ...".
+fn names_a_date(line: &str) -> bool {
+    const MONTHS: &[&str] = &[
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "may",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
+        "january",
+        "february",
+        "march",
+        "april",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+    ];
+    line.split(|c: char| !c.is_alphanumeric()).any(|w| MONTHS.contains(&w.to_lowercase().as_str()))
+        || line.as_bytes().windows(3).any(|w| w[0].is_ascii_digit() && w[1] == b':' && w[2].is_ascii_digit())
+}
+
+fn norm_key(line: &str) -> String {
+    markup_trimmed(line)
+        .split_whitespace()
+        .map(|w| w.to_lowercase())
+        .collect::<Vec<_>>()
+        .join(" ")
+        .trim_end_matches(['.', ':', '!', '?'])
+        .to_owned()
+}
+
+fn tokens(line: &str) -> Vec<String> {
+    line.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_lowercase).collect()
+}
+
+/// Most of `line`'s words occur in `reference`.
+fn resembles(line: &[String], reference: &[String]) -> bool {
+    if line.len() < 3 || reference.is_empty() {
+        return false;
+    }
+    let shared = line.iter().filter(|w| reference.contains(w)).count();
+    shared >= 3 && shared * 10 >= line.len() * 8
+}
+
+impl LineFacts {
+    fn of(line: &str) -> Self {
+        let bare = markup_trimmed(line);
+        let words = word_count(bare);
+        let residue = residue_of(line);
+        let prose = !residue && ((words >= 4 && ends_sentence(line)) || words >= LONG_WORDS);
+        let last = bare.split_whitespace().last().unwrap_or("");
+        let first = bare.split_whitespace().next().unwrap_or("");
+        let fragment = bare.ends_with([',', ';', '–', '—', '-', '(', '/'])
+            || FUNCTION_WORDS.contains(&last)
+            || (first.chars().next().is_some_and(char::is_lowercase) && FUNCTION_WORDS.contains(&first));
+        let has_digit = bare.chars().any(|c| c.is_ascii_digit());
+        // A short headline with a number ("Russia launches 40 drones") is not a label: only
+        // dates, times and lines of mostly digits are.
+        let digits = bare.chars().filter(char::is_ascii_digit).count();
+        let letters = bare.chars().filter(|c| c.is_alphabetic()).count();
+        let meta = !prose
+            && (words <= 3
+                || (digits >= letters && words <= 6)
+                || (has_digit && words <= 16 && names_a_date(bare))
+                || (bare.ends_with(':') && words <= 8));
+        let headline = !prose && !residue && !meta && !fragment && !bare.starts_with('(') && (3..=40).contains(&words);
+        Self { words, prose, headline, meta, residue, ..Self::default() }
+    }
+}
+
+impl Facts {
+    fn of(ctx: &PageCtx) -> Self {
+        let texts: Vec<&str> = ctx.paras.iter().map(|s| s.slice(&ctx.text)).collect();
+        let mut lines: Vec<LineFacts> = texts.iter().map(|t| LineFacts::of(t)).collect();
+        let mut seen = std::collections::HashSet::new();
+        for (f, t) in lines.iter_mut().zip(&texts) {
+            let key = norm_key(t);
+            f.repeat = !key.is_empty() && !seen.insert(key);
+        }
+        let title = tokens(&ctx.title);
+        let first = texts.first().map(|t| tokens(t)).unwrap_or_default();
+        for (i, (f, t)) in lines.iter_mut().zip(&texts).enumerate() {
+            let own = tokens(t);
+            f.title_like = resembles(&own, &title) || (i > 0 && resembles(&own, &first)) || (i == 0 && f.headline);
+        }
+        for i in 1..lines.len() {
+            let (Some(prev), Some(this)) = (texts.get(i - 1), texts.get(i)) else { continue };
+            let Some(p) = lines.get(i - 1) else { continue };
+            if p.residue || ends_sentence(prev) || p.words == 0 {
+                continue;
+            }
+            let prev_bare = markup_trimmed(prev);
+            let last = prev_bare.split_whitespace().last().unwrap_or("");
+            // "Sign in" is a button, not the start of a sentence: a cut needs a few words before it.
+            let open_end =
+                p.words >= 3 && (prev_bare.ends_with([',', ';', '—', '–']) || FUNCTION_WORDS.contains(&last));
+            let lower_start = markup_trimmed(this).chars().next().is_some_and(char::is_lowercase) && p.words >= 2;
+            if open_end || lower_start {
+                if let Some(f) = lines.get_mut(i) {
+                    f.broken = true;
+                }
+                if let Some(f) = lines.get_mut(i - 1) {
+                    f.broken = true;
+                }
+            }
+        }
+        // The standfirst: a headline-like line right under the title.
+        let titles: Vec<usize> = lines.iter().enumerate().filter(|(_, f)| f.title_like).map(|(i, _)| i + 1).collect();
+        for i in titles {
+            if let Some(f) = lines.get_mut(i)
+                && f.headline
+            {
+                f.title_like = true;
+            }
+        }
+        let article = article_span(&lines, &texts);
+        Self { lines, article }
+    }
+
+    fn line(&self, i: usize) -> LineFacts {
+        self.lines.get(i).cloned().unwrap_or_default()
+    }
+
+    /// Lines the structural helpers never take: prose, the headline and its standfirst,
+    /// and pieces of a sentence broken at a link.
+    fn protected(&self, i: usize) -> bool {
+        self.lines.get(i).is_some_and(|f| f.prose || f.title_like || f.broken)
+    }
+
+    fn in_zone(&self, i: usize, zone: Zone) -> bool {
+        match (self.article, zone) {
+            (None, Zone::Article) => true,
+            (None, _) => false,
+            (Some((a, _)), Zone::Head) => i < a,
+            (Some((_, b)), Zone::Tail) => i > b,
+            (Some((a, b)), Zone::Outside) => i < a || i > b,
+            (Some((a, b)), Zone::Article) => (a..=b).contains(&i),
+        }
+    }
+}
+
+/// The article is the cluster of prose lines (anchors: long sentences seen for the first time)
+/// with the most prose in it; anchors more than `ANCHOR_GAP` lines apart start a new cluster.
+/// Other clusters of at least three anchors and a third of its weight are part of the article
+/// too (a story split by a long table or list), and so is everything between them.
+fn article_span(lines: &[LineFacts], texts: &[&str]) -> Option<(usize, usize)> {
+    // (first, last, weight, anchors)
+    let mut clusters: Vec<(usize, usize, usize, usize)> = Vec::new();
+    for (i, f) in lines.iter().enumerate() {
+        let text = texts.get(i).copied().unwrap_or("");
+        // List items ("* A man walks past ...") are captions and teasers as often as story.
+        let bullet = text.starts_with(['*', '-', '•']) && text.chars().nth(1).is_some_and(char::is_whitespace);
+        if !f.prose || f.words < ANCHOR_WORDS || f.repeat || bullet {
+            continue;
+        }
+        let reach = if f.words >= STRONG_ANCHOR_WORDS { ANCHOR_GAP + 1 } else { 3 };
+        match clusters.last_mut() {
+            Some(c) if i - c.1 <= reach => {
+                c.1 = i;
+                c.2 += text.len();
+                c.3 += 1;
+            }
+            _ => clusters.push((i, i, text.len(), 1)),
+        }
+    }
+    let best = clusters.iter().max_by_key(|c| c.2)?;
+    let big = |c: &&(usize, usize, usize, usize)| c.3 >= 3 && c.2 * 3 >= best.2;
+    let first = clusters.iter().find(big).map_or(best.0, |c| c.0);
+    let last = clusters.iter().rev().find(big).map_or(best.1, |c| c.1);
+    Some((first.min(best.0), last.max(best.1)))
+}
+
+/// Runs of consecutive menu items: labels, counts, dates and link residue, none of them prose
+/// or headline-like.
+fn drop_menus(page: &Page, kind: &str, opts: Option<&Map>) -> HelperResult<i64> {
+    let mut o = Opts::parse(page, "drop_menus", opts, RUN_OPTS)?;
+    let max_words = o.max_words.take().unwrap_or(6);
+    let min_run = o.min_run.unwrap_or(3).max(1);
+    let item = |i: usize| {
+        let f = page.facts.line(i);
+        o.eligible(page, i) && !page.facts.protected(i) && (f.residue || (f.meta && f.words <= max_words))
+    };
+    mark_runs(page, kind, item, |_| 1, min_run)
+}
+
+/// Blocks of headline-like lines (link lists, "more stories"), with the labels, dates and link
+/// residue between them, holding at least `min_items` headlines.
+fn drop_link_lists(page: &Page, kind: &str, opts: Option<&Map>) -> HelperResult<i64> {
+    let mut o = Opts::parse(page, "drop_link_lists", opts, RUN_OPTS)?;
+    o.max_words = None;
+    let min_items = o.max_items.take().unwrap_or(3).max(1);
+    let member = |i: usize| {
+        let f = page.facts.line(i);
+        o.eligible(page, i) && !page.facts.protected(i) && (f.headline || f.meta || f.residue)
+    };
+    let weight = |i: usize| usize::from(page.facts.line(i).headline);
+    mark_runs(page, kind, member, weight, min_items)
+}
+
+/// Marks every maximal run of `member` lines whose `weight` adds up to at least `min`.
+fn mark_runs(
+    page: &Page,
+    kind: &str,
+    member: impl Fn(usize) -> bool,
+    weight: impl Fn(usize) -> usize,
+    min: usize,
+) -> HelperResult<i64> {
+    let n_paras = page.ctx.paras.len();
+    let (mut i, mut n) = (0, 0);
+    while i < n_paras {
+        if !member(i) {
+            i += 1;
+            continue;
+        }
+        let mut end = i;
+        let mut total = weight(i);
+        while end + 1 < n_paras && member(end + 1) {
+            end += 1;
+            total += weight(end);
+        }
+        if total >= min {
+            // One mark per line, so that a rule naming part of the run still wins that part.
+            for j in i..=end {
+                n += page.mark_paras_with(kind, j, j, true)?;
+            }
+        }
+        i = end + 1;
+    }
+    Ok(n)
+}
+
+/// Second and later copies of a line (menus printed twice, a headline repeated as a link).
+fn drop_repeats(page: &Page, kind: &str, opts: Option<&Map>) -> HelperResult<i64> {
+    let o = Opts::parse(page, "drop_repeats", opts, REPEAT_OPTS)?;
+    let mut n = 0;
+    for i in 0..page.ctx.paras.len() {
+        // A word repeated as a piece of a broken sentence ("... on" / "Telegram") is story.
+        let f = page.facts.line(i);
+        if f.repeat && !f.broken && o.eligible(page, i) {
+            n += page.mark_paras_with(kind, i, i, true)?;
+        }
+    }
+    Ok(n)
+}
+
+/// Lines that are only markup or link residue.
+fn drop_residue(page: &Page, kind: &str, opts: Option<&Map>) -> HelperResult<i64> {
+    let o = Opts::parse(page, "drop_residue", opts, LINE_OPTS)?;
+    let mut n = 0;
+    for i in 0..page.ctx.paras.len() {
+        if page.facts.line(i).residue && o.eligible(page, i) {
+            n += page.mark_paras_with(kind, i, i, true)?;
+        }
+    }
+    Ok(n)
+}
+
+/// Every line of a zone (the tail by default) that is not protected: what is left after the
+/// article once its prose, headline and broken sentences are spared.
+fn drop_leftovers(page: &Page, kind: &str, opts: Option<&Map>) -> HelperResult<i64> {
+    let mut o = Opts::parse(page, "drop_leftovers", opts, REPEAT_OPTS)?;
+    o.zone = Some(o.zone.unwrap_or(Zone::Tail));
+    o.keep_prose = true;
+    let mut n = 0;
+    for i in 0..page.ctx.paras.len() {
+        if o.eligible(page, i) {
+            n += page.mark_paras_with(kind, i, i, true)?;
+        }
+    }
+    Ok(n)
+}
+
+fn fact_of(page: &Page, i: i64, f: impl Fn(&LineFacts) -> bool) -> bool {
+    index(page, i).is_some_and(|i| f(&page.facts.line(i)))
+}
+
+fn to_i64(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
 /// Registers the `Document` type and every helper on `engine`.
 pub fn register(engine: &mut Engine) {
     engine.register_type_with_name::<Page>("Document");
@@ -394,6 +898,27 @@ pub fn register(engine: &mut Engine) {
             None => Ok(0),
         }
     });
+
+    engine.register_fn("drop_menus", |p: &mut Page, kind: &str| drop_menus(p, kind, None));
+    engine.register_fn("drop_menus", |p: &mut Page, kind: &str, o: Map| drop_menus(p, kind, Some(&o)));
+    engine.register_fn("drop_link_lists", |p: &mut Page, kind: &str| drop_link_lists(p, kind, None));
+    engine.register_fn("drop_link_lists", |p: &mut Page, kind: &str, o: Map| drop_link_lists(p, kind, Some(&o)));
+    engine.register_fn("drop_repeats", |p: &mut Page, kind: &str| drop_repeats(p, kind, None));
+    engine.register_fn("drop_repeats", |p: &mut Page, kind: &str, o: Map| drop_repeats(p, kind, Some(&o)));
+    engine.register_fn("drop_residue", |p: &mut Page, kind: &str| drop_residue(p, kind, None));
+    engine.register_fn("drop_residue", |p: &mut Page, kind: &str, o: Map| drop_residue(p, kind, Some(&o)));
+
+    engine.register_fn("drop_leftovers", |p: &mut Page, kind: &str| drop_leftovers(p, kind, None));
+    engine.register_fn("drop_leftovers", |p: &mut Page, kind: &str, o: Map| drop_leftovers(p, kind, Some(&o)));
+
+    engine.register_fn("words", |p: &mut Page, i: i64| index(p, i).map_or(0, |i| to_i64(p.facts.line(i).words)));
+    engine.register_fn("is_prose", |p: &mut Page, i: i64| fact_of(p, i, |f| f.prose));
+    engine.register_fn("is_headline", |p: &mut Page, i: i64| fact_of(p, i, |f| f.headline));
+    engine.register_fn("is_residue", |p: &mut Page, i: i64| fact_of(p, i, |f| f.residue));
+    engine.register_fn("is_repeat", |p: &mut Page, i: i64| fact_of(p, i, |f| f.repeat));
+    engine.register_fn("is_title_like", |p: &mut Page, i: i64| fact_of(p, i, |f| f.title_like));
+    engine.register_get("article_start", |p: &mut Page| p.facts.article.map_or(-1, |(a, _)| to_i64(a)));
+    engine.register_get("article_end", |p: &mut Page| p.facts.article.map_or(-1, |(_, b)| to_i64(b)));
 
     engine.register_get("count", |p: &mut Page| i64::try_from(p.ctx.paras.len()).unwrap_or(i64::MAX));
     engine.register_fn("paragraph", |p: &mut Page, i: i64| {
@@ -498,5 +1023,92 @@ mod tests {
         let e = drop_lines(&p, "caption", "a", Some(&map(&[("frist", 1.into())])));
         assert!(e.is_err());
         assert!(drop_lines(&p, "Bad Kind", "a", None).is_err());
+    }
+
+    const PAGE: &str = "Ferry returns after storm - Coast Courier\nHome\nLocal\nSport\nFerry returns after storm\n\
+The ferry between the island and the town ran again on Tuesday, three weeks after the storm hit the pier.\n\
+Engineers fitted a temporary ramp over the weekend, and the first crossing carried forty passengers.\n\
+[](https://example.org/pier)\n\
+The council said a permanent pier would be built next spring once the insurers had agreed on the cost.\n\
+Engineers fitted a temporary ramp over the weekend, and the first crossing carried forty passengers.\n\
+New bakery opens on the high street\n12:30\nSchool choir wins regional contest\nAbout us\nContact";
+
+    #[test]
+    fn facts_describe_each_line_and_find_the_article() {
+        let p = page(PAGE);
+        let f = |i: usize| p.facts.line(i);
+        assert!(f(0).title_like && f(0).headline);
+        assert!(f(1).meta && !f(1).headline && f(1).words == 1);
+        assert!(f(4).title_like, "the headline resembles the page title on the first line");
+        assert!(f(5).prose && !f(5).repeat);
+        assert!(f(7).residue && !f(7).prose);
+        assert!(f(9).repeat && f(9).prose);
+        assert!(f(10).headline && f(11).meta);
+        // The repeated sentence does not extend the article.
+        assert_eq!(p.facts.article, Some((5, 8)));
+        assert!(p.facts.in_zone(2, Zone::Head) && p.facts.in_zone(12, Zone::Tail) && p.facts.in_zone(7, Zone::Article));
+        assert!(p.facts.protected(5) && p.facts.protected(4) && !p.facts.protected(1));
+    }
+
+    #[test]
+    fn broken_sentences_and_dates_are_recognised() {
+        let p = page(
+            "Officials said the talks held in\nGeneva\nwere useful.\nUpdated: May 3, 2024 10:15 AM EDT\nexample.com/news/a-story",
+        );
+        assert!(p.facts.line(0).broken && p.facts.line(1).broken, "a line ending in `in` continues on the next");
+        assert!(p.facts.line(3).meta, "a dateline is a label, not a headline");
+        assert!(p.facts.line(4).residue, "a URL without its scheme is residue");
+        assert!(names_a_date("Posted 3 Oct 2021") && !names_a_date("Ferry returns"));
+        assert!(domain_path("abc.net.au/news/x") && !domain_path("U.S./Russia") && !domain_path("24/7"));
+    }
+
+    #[test]
+    fn drop_menus_takes_label_runs_outside_the_article() {
+        let p = page(PAGE);
+        let o = map(&[("zone", "head".into()), ("min_run", 2.into())]);
+        assert_eq!(drop_menus(&p, "navigation", Some(&o)).ok(), Some(3));
+        assert_eq!(marked(&p), ["Home", "Local", "Sport"]);
+        let o = map(&[("zone", "tail".into()), ("min_run", 2.into())]);
+        assert_eq!(drop_menus(&p, "navigation", Some(&o)).ok(), Some(2));
+        assert_eq!(marked(&p), ["About us", "Contact"]);
+        assert!(drop_menus(&p, "navigation", Some(&map(&[("zone", "middle".into())]))).is_err());
+    }
+
+    #[test]
+    fn drop_link_lists_needs_enough_headlines() {
+        let p = page(PAGE);
+        let o = map(&[("zone", "tail".into()), ("min_items", 2.into())]);
+        assert_eq!(drop_link_lists(&p, "related_links", Some(&o)).ok(), Some(5));
+        assert_eq!(marked(&p)[0], "New bakery opens on the high street");
+        let o = map(&[("zone", "tail".into()), ("min_items", 3.into())]);
+        assert_eq!(drop_link_lists(&p, "related_links", Some(&o)).ok(), Some(0));
+    }
+
+    #[test]
+    fn drop_repeats_residue_and_leftovers() {
+        let p = page(PAGE);
+        assert_eq!(drop_repeats(&p, "duplicate", None).ok(), Some(1));
+        assert_eq!(
+            marked(&p),
+            ["Engineers fitted a temporary ramp over the weekend, and the first crossing carried forty passengers."]
+        );
+        assert_eq!(drop_residue(&p, "markup_residue", None).ok(), Some(2));
+        assert_eq!(marked(&p), ["[](https://example.org/pier)", "12:30"]);
+        assert_eq!(drop_leftovers(&p, "other_boilerplate", None).ok(), Some(5));
+        // Structural marks yield to rules that name what they remove.
+        let p = page(PAGE);
+        let _ = drop_residue(&p, "markup_residue", None);
+        assert!(p.take_marks().iter().all(|m| m.order >= FALLBACK_ORDER));
+    }
+
+    #[test]
+    fn zone_and_keep_prose_options_restrict_pattern_helpers() {
+        let p = page(PAGE);
+        let o = map(&[("zone", "tail".into())]);
+        assert_eq!(drop_lines(&p, "x", "^[A-Z]", Some(&o)).ok(), Some(5));
+        let o = map(&[("keep_prose", true.into()), ("min_words", 2.into())]);
+        assert_eq!(drop_lines(&p, "x", "Engineers|About", Some(&o)).ok(), Some(1));
+        assert_eq!(marked(&p).last().map(String::as_str), Some("About us"));
+        assert!(drop_lines(&p, "x", "a", Some(&map(&[("keep_prose", 1.into())]))).is_err());
     }
 }
