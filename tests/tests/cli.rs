@@ -37,7 +37,7 @@ fn seeds_meet_the_boilerplate_and_claim_minimums() {
 }
 
 #[test]
-fn dev_set_meets_the_boilerplate_floors() {
+fn dev_set_meets_the_boilerplate_and_claim_floors() {
     let mut docs: Vec<_> = std::fs::read_dir(shared().join("dev/docs"))
         .expect("the dev set must exist (set THRESHER_SHARED)")
         .map(|e| e.expect("dir entry").path())
@@ -56,7 +56,8 @@ fn dev_set_meets_the_boilerplate_floors() {
             .arg(shared().join("dev"))
             .arg("--responses")
             .arg(&out)
-            .args(["--min", "boilerplate_recall=0.85", "--min", "body_retention=0.98"]),
+            .args(["--min", "boilerplate_recall=0.85", "--min", "body_retention=0.98"])
+            .args(["--min", "claim_recall=0.80", "--min", "attribution_f1=0.75"]),
     );
     let _ = std::fs::remove_file(&out);
     assert!(ok, "score.py failed:\n{report}\n{err}");
