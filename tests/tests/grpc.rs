@@ -7,6 +7,7 @@ use tonic::Code;
 fn request(id: &str, text: &str, encoding: pb::OffsetEncoding) -> pb::ProcessRequest {
     pb::ProcessRequest {
         document: Some(pb::Document { id: id.into(), text: text.into(), ..Default::default() }),
+        explain: false,
         offset_encoding: encoding as i32,
     }
 }
@@ -112,4 +113,24 @@ async fn health_reports_serving_then_sigterm_exits_cleanly() {
     assert_eq!(server.health("").await, Some(ServingStatus::Serving));
     let status = server.terminate().await;
     assert!(status.success(), "exit status {status:?}");
+}
+
+#[tokio::test]
+async fn explain_is_the_rule_authors_view_over_grpc() {
+    let server = Server::start(&[]).await;
+    let mut client = server.client().await;
+    let text = read(&seeds()[1]);
+    let mut req = request("mt", &text, pb::OffsetEncoding::Unspecified);
+    let plain = client.process(req.clone()).await.expect("process").into_inner();
+    assert!(plain.explanation.is_empty(), "only on request");
+    req.explain = true;
+    let resp = client.process(req).await.expect("process").into_inner();
+    let ex = &resp.explanation;
+    // Numbered as in the file, each removed line with its kind and rule, no colour codes.
+    assert!(ex.contains("   1 - Support The Moscow Times!  donation_appeal · the_moscow_times.support_banner"), "{ex}");
+    assert!(ex.lines().any(|l| l.starts_with("   3 + Lavrov Tells Blinken")), "{ex}");
+    assert!(ex.contains("Sergei Lavrov ← \"Russian Foreign Minister Sergei Lavrov\"  cue \"accused\""), "{ex}");
+    assert!(ex.contains("types.accusation"), "{ex}");
+    assert!(!ex.contains('\u{1b}'));
+    assert_eq!(ex.matches("\n[").count(), resp.claims.len());
 }

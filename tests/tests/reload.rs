@@ -19,6 +19,7 @@ const WIRE_DOC: &str = "Wire copy\nThe talks ended without agreement.\n";
 fn request(text: &str) -> pb::ProcessRequest {
     pb::ProcessRequest {
         document: Some(pb::Document { id: "d".into(), text: text.into(), ..Default::default() }),
+        explain: false,
         offset_encoding: 0,
     }
 }

@@ -11,9 +11,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use thresher_engine::{Document, Limits, OffsetEncoding, ProcessOptions, RuleSources, Ruleset};
 
-use explain::Style;
-
-mod explain;
+use thresher_engine::explain::{self, Style};
 
 /// What `thresher process` prints.
 #[derive(Clone, Copy)]

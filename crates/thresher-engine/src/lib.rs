@@ -10,6 +10,7 @@ pub mod claims;
 pub mod diag;
 pub mod document;
 pub mod error;
+pub mod explain;
 pub mod fixtures;
 pub mod offsets;
 pub mod page;

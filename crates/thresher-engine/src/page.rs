@@ -194,19 +194,8 @@ struct Opts {
 const LINE_OPTS: &[&str] =
     &["max_chars", "min_chars", "first", "last", "unless", "zone", "keep_prose", "max_words", "min_words"];
 const FROM_OPTS: &[&str] = &[
-    "max_chars",
-    "min_chars",
-    "first",
-    "last",
-    "unless",
-    "zone",
-    "keep_prose",
-    "max_words",
-    "min_words",
-    "end_at",
-    "continue_if",
-    "short",
-    "max_lines",
+    "max_chars", "min_chars", "first", "last", "unless", "zone", "keep_prose", "max_words", "min_words", "end_at",
+    "continue_if", "short", "max_lines",
 ];
 const LIST_OPTS: &[&str] =
     &["max_chars", "min_chars", "first", "last", "unless", "zone", "keep_prose", "max_items", "item_chars"];
@@ -588,30 +577,8 @@ fn domain_path(word: &str) -> bool {
 /// Mentions a month or a clock time: a dateline, a timestamp, "Updated ...".
 fn names_a_date(line: &str) -> bool {
     const MONTHS: &[&str] = &[
-        "jan",
-        "feb",
-        "mar",
-        "apr",
-        "may",
-        "jun",
-        "jul",
-        "aug",
-        "sep",
-        "sept",
-        "oct",
-        "nov",
-        "dec",
-        "january",
-        "february",
-        "march",
-        "april",
-        "june",
-        "july",
-        "august",
-        "september",
-        "october",
-        "november",
-        "december",
+        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "january",
+        "february", "march", "april", "june", "july", "august", "september", "october", "november", "december",
     ];
     line.split(|c: char| !c.is_alphanumeric()).any(|w| MONTHS.contains(&w.to_lowercase().as_str()))
         || line.as_bytes().windows(3).any(|w| w[0].is_ascii_digit() && w[1] == b':' && w[2].is_ascii_digit())

@@ -17,6 +17,8 @@ pub struct Job {
     pub doc: engine::Document,
     /// How to count offsets in the answer.
     pub encoding: engine::OffsetEncoding,
+    /// Whether to add the explain view.
+    pub explain: bool,
 }
 
 impl TryFrom<pb::ProcessRequest> for Job {
@@ -46,7 +48,7 @@ impl TryFrom<pb::ProcessRequest> for Job {
             title: d.title,
             metadata: d.metadata.into_iter().collect(),
         };
-        Ok(Self { doc, encoding })
+        Ok(Self { doc, encoding, explain: req.explain })
     }
 }
 
@@ -158,6 +160,7 @@ pub fn response(text: &str, out: engine::Outcome, encoding: engine::OffsetEncodi
         claims,
         ruleset: Some(pb::RulesetRef { version: out.ruleset_version }),
         diagnostics: out.diagnostics.into_iter().map(diagnostic).collect(),
+        explanation: String::new(),
         error: None,
     }
 }
@@ -370,7 +373,11 @@ impl TryFrom<pb::ValidateRulesRequest> for Candidate {
         let mut encoding = engine::OffsetEncoding::Utf8;
         let mut documents = Vec::with_capacity(req.documents.len());
         for d in req.documents {
-            let job = Job::try_from(pb::ProcessRequest { document: Some(d), offset_encoding: req.offset_encoding })?;
+            let job = Job::try_from(pb::ProcessRequest {
+                document: Some(d),
+                offset_encoding: req.offset_encoding,
+                explain: false,
+            })?;
             encoding = job.encoding;
             documents.push(job.doc);
         }
@@ -420,7 +427,7 @@ mod tests {
     fn missing_document_is_invalid_argument() {
         let err = Job::try_from(pb::ProcessRequest::default()).err();
         assert_eq!(err.map(|s| s.code()), Some(tonic::Code::InvalidArgument));
-        let bad = pb::ProcessRequest { document: Some(pb::Document::default()), offset_encoding: 99 };
+        let bad = pb::ProcessRequest { document: Some(pb::Document::default()), offset_encoding: 99, explain: false };
         assert_eq!(Job::try_from(bad).err().map(|s| s.code()), Some(tonic::Code::InvalidArgument));
     }
 }

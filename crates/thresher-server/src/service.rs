@@ -30,7 +30,7 @@ impl ThresherService {
 
     /// Runs one request on the blocking pool, so a slow document never stalls the reactor.
     async fn run(&self, req: pb::ProcessRequest) -> Result<pb::ProcessResponse, Status> {
-        let Job { doc, encoding } = Job::try_from(req)?;
+        let Job { doc, encoding, explain } = Job::try_from(req)?;
         // Load the ruleset once: the whole document runs on the version it started with, even
         // if a reload swaps another one in meanwhile.
         let Some(active) = self.rules.active() else {
@@ -46,7 +46,11 @@ impl ThresherService {
         .await
         .map_err(|e| status::task_failed(&e))?;
         let outcome = outcome.map_err(|e| status::from_engine(&e))?;
-        Ok(convert::response(&doc.text, outcome, encoding))
+        let explanation = explain
+            .then(|| thresher_engine::explain::render(&doc.text, &outcome, thresher_engine::explain::Style::PLAIN));
+        let mut resp = convert::response(&doc.text, outcome, encoding);
+        resp.explanation = explanation.unwrap_or_default();
+        Ok(resp)
     }
 }
 

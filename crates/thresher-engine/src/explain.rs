@@ -1,4 +1,5 @@
-//! `thresher process --explain`: what a rule author reads all day. The document line by line
+//! The explain view, `thresher process --explain` and `ProcessRequest.explain`: what a rule
+//! author reads all day. The document line by line
 //! (numbered as in the file, so they match editors and gold files), each marked kept or
 //! removed with the kind and the rule, then every claim with its speaker, form, cue and the
 //! rules that labelled it, with their evidence. Colour on a terminal, plain when piped or
@@ -7,7 +8,7 @@
 use std::fmt::Write as _;
 use std::io::IsTerminal;
 
-use thresher_engine::{ClaimForm, Outcome, OutletMatch, Span};
+use crate::document::{ClaimForm, Outcome, OutletMatch, Span};
 
 /// Whether to colour the output.
 #[derive(Debug, Clone, Copy)]
@@ -16,6 +17,9 @@ pub struct Style {
 }
 
 impl Style {
+    /// No colour: for files, pipes and the gRPC answer.
+    pub const PLAIN: Self = Self { color: false };
+
     /// Colour when standard output is a terminal and `NO_COLOR` is unset.
     pub fn detect() -> Self {
         Self { color: std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none() }
