@@ -23,11 +23,14 @@ pub struct ProcessOptions {
     pub max_document_bytes: usize,
     /// Find and label claims (on by default); off, only boilerplate is removed.
     pub find_claims: bool,
+    /// The caller's deadline (a gRPC client's): rules stop at the earlier of it and the
+    /// ruleset's time budget.
+    pub deadline: Option<Instant>,
 }
 
 impl Default for ProcessOptions {
     fn default() -> Self {
-        Self { max_document_bytes: DEFAULT_MAX_DOCUMENT_BYTES, find_claims: true }
+        Self { max_document_bytes: DEFAULT_MAX_DOCUMENT_BYTES, find_claims: true, deadline: None }
     }
 }
 
@@ -58,7 +61,8 @@ impl Ruleset {
             metadata: doc.metadata.iter().map(|(k, v)| (k.as_str().into(), Dynamic::from(v.clone()))).collect::<Map>(),
             patterns: self.patterns.clone(),
         });
-        let _deadline = DeadlineGuard::set(Instant::now() + self.limits.time_budget);
+        let budget = Instant::now() + self.limits.time_budget;
+        let _deadline = DeadlineGuard::set(opts.deadline.map_or(budget, |d| d.min(budget)));
         let in_time = self.run_rules(outlet_idx, &page, &mut diagnostics);
 
         let removals = merge(&doc.text, page.take_marks());

@@ -18,12 +18,25 @@ use crate::status;
 pub struct AdminService {
     rules: Arc<Reloader>,
     options: ProcessOptions,
+    token: Option<Arc<str>>,
 }
 
 impl AdminService {
-    /// An admin service over `rules`; sample documents are held to `options`.
-    pub fn new(rules: Arc<Reloader>, options: ProcessOptions) -> Self {
-        Self { rules, options }
+    /// An admin service over `rules`; sample documents are held to `options`. With a `token`,
+    /// the calls that take rules or change them (ValidateRules, ReloadRules) need it as a
+    /// bearer token; GetRuleset stays open, like health and reflection.
+    pub fn new(rules: Arc<Reloader>, options: ProcessOptions, token: Option<String>) -> Self {
+        Self { rules, options, token: token.filter(|t| !t.is_empty()).map(Into::into) }
+    }
+
+    fn authorize<T>(&self, request: &Request<T>, method: &str) -> Result<(), Status> {
+        let Some(token) = &self.token else { return Ok(()) };
+        let sent = request.metadata().get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("");
+        let sent = sent.strip_prefix("Bearer ").unwrap_or("");
+        // Compare in time independent of where the strings differ.
+        let same =
+            sent.len() == token.len() && sent.bytes().zip(token.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
+        if same { Ok(()) } else { Err(status::unauthenticated(method)) }
     }
 }
 
@@ -46,6 +59,7 @@ impl ThresherAdmin for AdminService {
         &self,
         request: Request<pb::ValidateRulesRequest>,
     ) -> Result<Response<pb::ValidateRulesResponse>, Status> {
+        self.authorize(&request, "ValidateRules")?;
         let candidate = Candidate::try_from(request.into_inner())?;
         let active = self.rules.active();
         let sources = candidate.sources(active.as_ref().map(|a| &a.sources));
@@ -90,8 +104,9 @@ impl ThresherAdmin for AdminService {
 
     async fn reload_rules(
         &self,
-        _request: Request<pb::ReloadRulesRequest>,
+        request: Request<pb::ReloadRulesRequest>,
     ) -> Result<Response<pb::ReloadRulesResponse>, Status> {
+        self.authorize(&request, "ReloadRules")?;
         let attempt = self.rules.reload(Trigger::Rpc).await;
         Ok(Response::new(pb::ReloadRulesResponse {
             attempt: Some(convert::attempt(&attempt)),

@@ -56,6 +56,36 @@ pub struct Config {
     /// Rescan period for file systems that send no events, in milliseconds; 0 turns it off.
     #[arg(long, env = "THRESHER_POLL_INTERVAL_MS", default_value_t = 5000)]
     pub poll_interval_ms: u64,
+    /// Documents the server works on at once, across all calls; beyond that it answers
+    /// RESOURCE_EXHAUSTED at once instead of queueing.
+    #[arg(long, env = "THRESHER_MAX_IN_FLIGHT", default_value_t = 256)]
+    pub max_in_flight: usize,
+    /// On SIGTERM/SIGINT, how long calls in flight may take to finish before the server exits
+    /// anyway, in milliseconds.
+    #[arg(long, env = "THRESHER_SHUTDOWN_GRACE_MS", default_value_t = 10_000)]
+    pub shutdown_grace_ms: u64,
+    /// Bearer token the admin calls that take or change rules (ValidateRules, ReloadRules)
+    /// require. Unset, they are open: bind to a private address or set it.
+    #[arg(long, env = "THRESHER_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<Secret>,
+}
+
+/// A setting never to be printed: `Debug` shows only that it is set.
+#[derive(Clone)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(..)")
+    }
+}
+
+impl std::str::FromStr for Secret {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Self(s.to_owned()))
+    }
 }
 
 /// Why the server could not run.
@@ -102,12 +132,12 @@ pub async fn serve(
     let local = listener.local_addr().map_err(|source| ServeError::Bind { addr: cfg.addr, source })?;
 
     let options = ProcessOptions { max_document_bytes: cfg.max_document_bytes, ..ProcessOptions::default() };
-    let svc = ThresherService::new(reloader.clone(), options.clone(), cfg.stream_window);
+    let svc = ThresherService::new(reloader.clone(), options.clone(), cfg.stream_window, cfg.max_in_flight);
     let limit = cfg.max_document_bytes.saturating_add(ENVELOPE_BYTES);
     let thresher =
         ThresherServer::new(svc).max_decoding_message_size(limit).max_encoding_message_size(limit.saturating_mul(2));
     // ValidateRules carries rule files and sample documents, and answers with diffs of both.
-    let admin = ThresherAdminServer::new(AdminService::new(reloader.clone(), options))
+    let admin = ThresherAdminServer::new(AdminService::new(reloader.clone(), options, cfg.admin_token.map(|s| s.0)))
         .max_decoding_message_size(limit.saturating_mul(2))
         .max_encoding_message_size(limit.saturating_mul(4));
 
@@ -140,8 +170,11 @@ pub async fn serve(
 
     tracing::info!(addr = %local, "listening");
     on_listening(local);
+    let stopping = Arc::new(tokio::sync::Notify::new());
+    let stop_signal = stopping.clone();
     let drain = async move {
         shutdown.await;
+        stop_signal.notify_one();
         tracing::info!("shutting down: refusing new calls, finishing calls in flight");
         // Stop reloading first, so that no late first load reports SERVING again.
         watcher.abort();
@@ -149,14 +182,24 @@ pub async fn serve(
         health.set_not_serving::<ThresherServer<ThresherService>>().await;
         health.set_service_status("", tonic_health::ServingStatus::NotServing).await;
     };
-    Server::builder()
+    let server = Server::builder()
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
         .add_service(thresher)
         .add_service(admin)
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), drain)
-        .await?;
+        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), drain);
+    // In-flight calls get the grace period to finish; a call that outlives it does not keep
+    // the process (and a rolling update) waiting.
+    let grace = Duration::from_millis(cfg.shutdown_grace_ms);
+    let overdue = async move {
+        stopping.notified().await;
+        tokio::time::sleep(grace).await;
+    };
+    tokio::select! {
+        r = server => r?,
+        () = overdue => tracing::warn!(grace_ms = cfg.shutdown_grace_ms, "grace period over: exiting with calls still in flight"),
+    }
     tracing::info!("stopped");
     Ok(())
 }

@@ -27,6 +27,28 @@ pub fn not_ready(dir: &std::path::Path, last_error: Option<&str>) -> Status {
     ))
 }
 
+/// The status for a request refused because the server is at its limit of requests in
+/// flight: RESOURCE_EXHAUSTED at once, rather than a queue that grows without bound.
+pub fn overloaded(limit: usize) -> Status {
+    Status::resource_exhausted(format!(
+        "the server is at its limit of {limit} documents in flight; retry with backoff, or send to \
+         another replica (the limit is --max-in-flight / THRESHER_MAX_IN_FLIGHT)"
+    ))
+}
+
+/// The status for a request whose client deadline passed before its work began.
+pub fn deadline_passed() -> Status {
+    Status::deadline_exceeded("the request's deadline passed before processing began")
+}
+
+/// The status for an admin call without the right bearer token.
+pub fn unauthenticated(method: &str) -> Status {
+    Status::unauthenticated(format!(
+        "{method} needs the admin token: send the metadata `authorization: Bearer <token>` with the \
+         token the server was started with (--admin-token / THRESHER_ADMIN_TOKEN)"
+    ))
+}
+
 /// The status for a task that failed on the blocking pool (a bug): INTERNAL, details only in
 /// the log.
 pub fn task_failed(e: &tokio::task::JoinError) -> Status {

@@ -1,0 +1,128 @@
+//! The service under pressure, through the real binary: admin calls guarded by a token,
+//! load shed at once past the in-flight limit, client deadlines honoured, and SIGTERM during
+//! load losing no call in flight.
+
+use std::time::{Duration, Instant};
+
+use thresher_e2e::Server;
+use thresher_proto::v1 as pb;
+use tonic::{Code, Request};
+
+fn request(id: &str, text: &str) -> pb::ProcessRequest {
+    pb::ProcessRequest {
+        document: Some(pb::Document { id: id.into(), text: text.into(), ..Default::default() }),
+        offset_encoding: 0,
+        explain: false,
+    }
+}
+
+/// A document that takes the engine a noticeable while: many quoted, attributed sentences.
+/// (Distinct lines: a line repeated word for word is boilerplate.)
+fn heavy(kb: usize) -> String {
+    let mut out = String::with_capacity(kb * 1024);
+    for i in 0.. {
+        if out.len() >= kb * 1024 {
+            break;
+        }
+        out.push_str(&format!(
+            "\"We will not give up talks number {i},\" Foreign Minister Anna Berg told reporters.\n"
+        ));
+    }
+    out
+}
+
+#[tokio::test]
+async fn admin_calls_that_take_rules_need_the_token() {
+    let server = Server::start(&["--admin-token", "s3cret-token"]).await;
+    let mut admin = server.admin().await;
+    let err = admin.reload_rules(pb::ReloadRulesRequest::default()).await.expect_err("no token");
+    assert_eq!(err.code(), Code::Unauthenticated);
+    assert!(err.message().contains("authorization: Bearer"), "{}", err.message());
+    let mut wrong = Request::new(pb::ReloadRulesRequest::default());
+    wrong.metadata_mut().insert("authorization", "Bearer nope".parse().expect("header"));
+    assert_eq!(admin.reload_rules(wrong).await.expect_err("wrong token").code(), Code::Unauthenticated);
+    let err = admin.validate_rules(pb::ValidateRulesRequest::default()).await.expect_err("no token");
+    assert_eq!(err.code(), Code::Unauthenticated);
+
+    let mut right = Request::new(pb::ReloadRulesRequest::default());
+    right.metadata_mut().insert("authorization", "Bearer s3cret-token".parse().expect("header"));
+    admin.reload_rules(right).await.expect("the token opens ReloadRules");
+    // Reading the state, processing, health and reflection stay open.
+    admin.get_ruleset(pb::GetRulesetRequest::default()).await.expect("GetRuleset is open");
+    let mut client = server.client().await;
+    client.process(request("d", "Photo: AFP\nThe talks ended.")).await.expect("Process is open");
+}
+
+#[tokio::test]
+async fn past_the_in_flight_limit_requests_are_refused_fast_and_service_recovers() {
+    let server = Server::start(&["--max-in-flight", "2"]).await;
+    let doc = heavy(256);
+    let client = server.client().await;
+    let started = Instant::now();
+    let calls: Vec<_> = (0..24)
+        .map(|i| {
+            let mut c = client.clone();
+            let r = request(&format!("d{i}"), &doc);
+            tokio::spawn(async move {
+                let t = Instant::now();
+                (c.process(r).await.map(|_| ()).map_err(|s| (s.code(), s.message().to_owned())), t.elapsed())
+            })
+        })
+        .collect();
+    let mut ok = 0;
+    let mut shed = Vec::new();
+    for c in calls {
+        let (result, took) = c.await.expect("task");
+        match result {
+            Ok(()) => ok += 1,
+            Err((code, msg)) => {
+                assert_eq!(code, Code::ResourceExhausted, "{msg}");
+                assert!(msg.contains("--max-in-flight"), "{msg}");
+                shed.push(took);
+            }
+        }
+    }
+    assert!(ok >= 2, "some requests are served ({ok})");
+    assert!(!shed.is_empty(), "24 heavy requests at a limit of 2 must shed some");
+    // A refusal does not wait for the work in flight (which takes far longer).
+    let fastest = shed.iter().min().copied().unwrap_or_default();
+    assert!(fastest < started.elapsed(), "refusals come before the work ends");
+    // Once the load is gone, the service answers again.
+    let mut c = client.clone();
+    c.process(request("after", "The talks ended.")).await.expect("recovered");
+}
+
+#[tokio::test]
+async fn a_client_deadline_is_honoured() {
+    let server = Server::start(&[]).await;
+    let mut client = server.client().await;
+    let mut r = Request::new(request("slow", &heavy(2048)));
+    r.set_timeout(Duration::from_millis(5));
+    let err = client.process(r).await.expect_err("a 5 ms deadline on a 2 MB document");
+    assert!(matches!(err.code(), Code::DeadlineExceeded | Code::Cancelled), "{err:?}");
+    // The server is still fine.
+    client.process(request("d", "The talks ended.")).await.expect("still serving");
+}
+
+#[tokio::test]
+async fn sigterm_during_load_finishes_every_call_in_flight() {
+    let server = Server::start(&["--shutdown-grace-ms", "60000"]).await;
+    let client = server.client().await;
+    let doc = heavy(128);
+    let calls: Vec<_> = (0..8)
+        .map(|i| {
+            let mut c = client.clone();
+            let r = request(&format!("d{i}"), &doc);
+            tokio::spawn(async move { c.process(r).await.map(|r| r.into_inner().claims.len()) })
+        })
+        .collect();
+    // Let the calls reach the server (their bodies fully sent: a call still uploading when
+    // the server stops is not yet in flight there), then ask it to stop while they run.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let status = server.terminate().await;
+    assert!(status.success(), "exit status {status:?}");
+    for c in calls {
+        let claims = c.await.expect("task").expect("an in-flight call is answered, not dropped");
+        assert!(claims > 100);
+    }
+}
