@@ -107,11 +107,15 @@ async fn a_client_deadline_is_honoured() {
 #[tokio::test]
 async fn sigterm_during_load_finishes_every_call_in_flight() {
     let server = Server::start(&["--shutdown-grace-ms", "60000"]).await;
-    let client = server.client().await;
     let doc = heavy(128);
+    // One connection per caller, as separate client processes would have.
+    let mut clients = Vec::new();
+    for _ in 0..8 {
+        clients.push(server.client().await);
+    }
     let calls: Vec<_> = (0..8)
         .map(|i| {
-            let mut c = client.clone();
+            let mut c = clients[i].clone();
             let r = request(&format!("d{i}"), &doc);
             tokio::spawn(async move { c.process(r).await.map(|r| r.into_inner().claims.len()) })
         })
