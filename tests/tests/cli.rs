@@ -14,26 +14,29 @@ fn stdout_of(cmd: &mut Command) -> (bool, String, String) {
     )
 }
 
+/// Runs `thresher process` on `docs` and `score.py` on the answers against the gold in
+/// `corpus`, failing below any of `minimums` (`KEY=VALUE`).
+fn assert_scores(name: &str, corpus: &str, docs: &[std::path::PathBuf], minimums: &[&str]) {
+    let (ok, json, err) = stdout_of(thresher().arg("process").arg("--rules").arg(rules()).args(docs));
+    assert!(ok, "{err}");
+    assert_eq!(json.lines().count(), docs.len(), "one answer per document");
+    let out = std::env::temp_dir().join(format!("thresher-{name}-{}.jsonl", std::process::id()));
+    std::fs::write(&out, &json).expect("write");
+    let mut score = Command::new("python3");
+    score.arg(shared().join("eval/score.py")).arg("--corpus").arg(shared().join(corpus)).arg("--responses").arg(&out);
+    for m in minimums {
+        score.args(["--min", m]);
+    }
+    let (ok, report, err) = stdout_of(&mut score);
+    let _ = std::fs::remove_file(&out);
+    assert!(ok, "score.py failed on {name}:\n{report}\n{err}");
+}
+
 #[test]
 fn seeds_meet_the_boilerplate_and_claim_minimums() {
-    let (ok, json, err) = stdout_of(thresher().arg("process").arg("--rules").arg(rules()).args(seeds()));
-    assert!(ok, "{err}");
-    assert_eq!(json.lines().count(), 5);
-    let out = std::env::temp_dir().join(format!("thresher-seeds-{}.jsonl", std::process::id()));
-    std::fs::write(&out, &json).expect("write");
-    let (ok, report, err) = stdout_of(
-        Command::new("python3")
-            .arg(shared().join("eval/score.py"))
-            .arg("--corpus")
-            .arg(shared().join("corpus"))
-            .arg("--responses")
-            .arg(&out)
-            .args(["--min", "boilerplate_recall=0.98", "--min", "body_retention=1.0", "--min", "outlet_accuracy=1.0"])
-            .args(["--min", "claim_recall=0.95", "--min", "attribution_f1=0.9", "--min", "form_accuracy=0.9"])
-            .args(["--min", "type_accuracy=0.7"]),
-    );
-    let _ = std::fs::remove_file(&out);
-    assert!(ok, "score.py failed:\n{report}\n{err}");
+    let minimums = ["boilerplate_recall=0.98", "body_retention=1.0", "outlet_accuracy=1.0"];
+    let claims = ["claim_recall=0.95", "attribution_f1=0.9", "form_accuracy=0.9", "type_accuracy=0.7"];
+    assert_scores("seeds", "corpus", &seeds(), &[minimums.as_slice(), claims.as_slice()].concat());
 }
 
 #[test]
@@ -44,23 +47,8 @@ fn dev_set_meets_the_boilerplate_and_claim_floors() {
         .filter(|p| p.extension().is_some_and(|x| x == "txt"))
         .collect();
     docs.sort();
-    let (ok, json, err) = stdout_of(thresher().arg("process").arg("--rules").arg(rules()).args(&docs));
-    assert!(ok, "{err}");
-    assert_eq!(json.lines().count(), docs.len());
-    let out = std::env::temp_dir().join(format!("thresher-dev-{}.jsonl", std::process::id()));
-    std::fs::write(&out, &json).expect("write");
-    let (ok, report, err) = stdout_of(
-        Command::new("python3")
-            .arg(shared().join("eval/score.py"))
-            .arg("--corpus")
-            .arg(shared().join("dev"))
-            .arg("--responses")
-            .arg(&out)
-            .args(["--min", "boilerplate_recall=0.85", "--min", "body_retention=0.98"])
-            .args(["--min", "claim_recall=0.80", "--min", "attribution_f1=0.75"]),
-    );
-    let _ = std::fs::remove_file(&out);
-    assert!(ok, "score.py failed:\n{report}\n{err}");
+    let floors = ["boilerplate_recall=0.85", "body_retention=0.98", "claim_recall=0.80", "attribution_f1=0.75"];
+    assert_scores("dev", "dev", &docs, &floors);
 }
 
 #[test]
