@@ -160,6 +160,15 @@ fn form_name(f: ClaimForm) -> &'static str {
     }
 }
 
+/// Attaches a label (a type proposal when `is_type`) when `hit` found its evidence; tells
+/// the rule whether it did.
+fn attach(c: &ClaimHandle, name: &str, score: f64, hit: Option<Span>, is_type: bool) -> HelperResult<bool> {
+    if hit.is_some() {
+        c.label(name, score, hit, is_type)?;
+    }
+    Ok(hit.is_some())
+}
+
 /// Registers the `Claim` type and its helpers on `engine`.
 pub fn register(engine: &mut Engine) {
     engine.register_type_with_name::<ClaimHandle>("Claim");
@@ -186,47 +195,27 @@ pub fn register(engine: &mut Engine) {
         c.label(name, score, c.facts.cue_span, true)
     });
     engine.register_fn("type_if", |c: &mut ClaimHandle, name: &str, score: f64, re: &str| -> HelperResult<bool> {
-        let hit = c.find(re)?;
-        if hit.is_some() {
-            c.label(name, score, hit, true)?;
-        }
-        Ok(hit.is_some())
+        attach(c, name, score, c.find(re)?, true)
     });
     engine.register_fn("type_if_cue", |c: &mut ClaimHandle, name: &str, score: f64, re: &str| -> HelperResult<bool> {
-        let hit = c.find_cue(re)?;
-        if hit.is_some() {
-            c.label(name, score, hit, true)?;
-        }
-        Ok(hit.is_some())
+        attach(c, name, score, c.find_cue(re)?, true)
     });
     engine.register_fn(
         "type_if_terms",
         |c: &mut ClaimHandle, name: &str, score: f64, t: Array| -> HelperResult<bool> {
-            let hit = c.find_terms(&t)?;
-            if hit.is_some() {
-                c.label(name, score, hit, true)?;
-            }
-            Ok(hit.is_some())
+            attach(c, name, score, c.find_terms(&t)?, true)
         },
     );
 
     // Topic and narrative labels: any number per claim.
     engine.register_fn("label", |c: &mut ClaimHandle, name: &str, score: f64| c.label(name, score, None, false));
     engine.register_fn("label_if", |c: &mut ClaimHandle, name: &str, score: f64, re: &str| -> HelperResult<bool> {
-        let hit = c.find(re)?;
-        if hit.is_some() {
-            c.label(name, score, hit, false)?;
-        }
-        Ok(hit.is_some())
+        attach(c, name, score, c.find(re)?, false)
     });
     engine.register_fn(
         "label_if_terms",
         |c: &mut ClaimHandle, name: &str, score: f64, t: Array| -> HelperResult<bool> {
-            let hit = c.find_terms(&t)?;
-            if hit.is_some() {
-                c.label(name, score, hit, false)?;
-            }
-            Ok(hit.is_some())
+            attach(c, name, score, c.find_terms(&t)?, false)
         },
     );
 }
