@@ -8,6 +8,10 @@ use thresher_e2e::Server;
 use thresher_proto::v1 as pb;
 use tonic::{Code, Request};
 
+/// These tests load the machine on purpose and time what happens; one at a time, each sees
+/// only its own load.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 fn request(id: &str, text: &str) -> pb::ProcessRequest {
     pb::ProcessRequest {
         document: Some(pb::Document { id: id.into(), text: text.into(), ..Default::default() }),
@@ -33,6 +37,7 @@ fn heavy(kb: usize) -> String {
 
 #[tokio::test]
 async fn admin_calls_that_take_rules_need_the_token() {
+    let _one = ONE_AT_A_TIME.lock().await;
     let server = Server::start(&["--admin-token", "s3cret-token"]).await;
     let mut admin = server.admin().await;
     let err = admin.reload_rules(pb::ReloadRulesRequest::default()).await.expect_err("no token");
@@ -55,6 +60,7 @@ async fn admin_calls_that_take_rules_need_the_token() {
 
 #[tokio::test]
 async fn past_the_in_flight_limit_requests_are_refused_fast_and_service_recovers() {
+    let _one = ONE_AT_A_TIME.lock().await;
     let server = Server::start(&["--max-in-flight", "2"]).await;
     let doc = heavy(256);
     let client = server.client().await;
@@ -94,6 +100,7 @@ async fn past_the_in_flight_limit_requests_are_refused_fast_and_service_recovers
 
 #[tokio::test]
 async fn a_client_deadline_is_honoured() {
+    let _one = ONE_AT_A_TIME.lock().await;
     let server = Server::start(&[]).await;
     let mut client = server.client().await;
     let mut r = Request::new(request("slow", &heavy(2048)));
@@ -106,6 +113,7 @@ async fn a_client_deadline_is_honoured() {
 
 #[tokio::test]
 async fn sigterm_during_load_finishes_every_call_in_flight() {
+    let _one = ONE_AT_A_TIME.lock().await;
     let server = Server::start(&["--shutdown-grace-ms", "60000"]).await;
     let doc = heavy(128);
     // One connection per caller, as separate client processes would have.
@@ -122,7 +130,7 @@ async fn sigterm_during_load_finishes_every_call_in_flight() {
         .collect();
     // Let the calls reach the server (their bodies fully sent: a call still uploading when
     // the server stops is not yet in flight there), then ask it to stop while they run.
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
     let status = server.terminate().await;
     assert!(status.success(), "exit status {status:?}");
     for c in calls {

@@ -24,6 +24,10 @@ fn request(text: &str) -> pb::ProcessRequest {
     }
 }
 
+/// The reload tests time how fast an edit is served, so they run one at a time: each then
+/// measures its own server, not eight servers reloading at once on a two-core machine.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 async fn process(server: &Server, text: &str) -> pb::ProcessResponse {
     server.client().await.process(request(text)).await.expect("process").into_inner()
 }
@@ -56,6 +60,7 @@ async fn new_version(server: &Server, old: &str, text: &str) -> pb::ProcessRespo
 
 #[tokio::test]
 async fn an_edit_is_serving_within_two_seconds() {
+    let _one = ONE_AT_A_TIME.lock().await;
     let rules = TempRules::new("edit");
     let server = Server::start_with_rules(&rules.dir, &[]).await;
     let before = process(&server, WIRE_DOC).await;
@@ -87,6 +92,7 @@ async fn an_edit_is_serving_within_two_seconds() {
 
 #[tokio::test]
 async fn an_atomic_save_and_a_delete_and_recreate_are_picked_up() {
+    let _one = ONE_AT_A_TIME.lock().await;
     let rules = TempRules::new("atomic");
     let server = Server::start_with_rules(&rules.dir, &[]).await;
     let v0 = version(&process(&server, WIRE_DOC).await);
@@ -105,6 +111,7 @@ async fn an_atomic_save_and_a_delete_and_recreate_are_picked_up() {
 
 #[tokio::test]
 async fn broken_edits_are_refused_visibly_and_fixing_recovers() {
+    let _one = ONE_AT_A_TIME.lock().await;
     let rules = TempRules::new("broken");
     let server = Server::start_with_rules(&rules.dir, &[]).await;
     let good = version(&process(&server, WIRE_DOC).await);
@@ -150,6 +157,7 @@ async fn broken_edits_are_refused_visibly_and_fixing_recovers() {
 
 #[tokio::test]
 async fn a_configmap_symlink_swap_is_picked_up() {
+    let _one = ONE_AT_A_TIME.lock().await;
     // The layout the kubelet makes: real files in a timestamped directory, a `..data` symlink
     // to it, and top-level symlinks through `..data`. An update writes a new directory and
     // renames a new `..data` symlink over the old one.
@@ -184,6 +192,7 @@ async fn a_configmap_symlink_swap_is_picked_up() {
 
 #[tokio::test]
 async fn fifty_reloads_under_load_fail_no_request_and_mix_no_rulesets() {
+    let _one = ONE_AT_A_TIME.lock().await;
     // Reloads through ReloadRules, with the watcher off, so that each edit is exactly one reload.
     let rules = TempRules::new("fifty");
     let server = Server::start_with_rules(&rules.dir, &["--watch", "false"]).await;
@@ -247,6 +256,7 @@ async fn fifty_reloads_under_load_fail_no_request_and_mix_no_rulesets() {
 
 #[tokio::test]
 async fn validate_rules_diffs_a_candidate_against_the_active_rules() {
+    let _one = ONE_AT_A_TIME.lock().await;
     let server = Server::start(&[]).await;
     let text = std::fs::read_to_string(&seeds()[1]).expect("seed");
     let doc = pb::Document { id: "mt".into(), text: text.clone(), ..Default::default() };
@@ -303,6 +313,7 @@ async fn validate_rules_diffs_a_candidate_against_the_active_rules() {
 
 #[tokio::test]
 async fn reload_rules_loads_from_disk_now_and_reports_unchanged_after() {
+    let _one = ONE_AT_A_TIME.lock().await;
     let rules = TempRules::new("rpc");
     let server = Server::start_with_rules(&rules.dir, &["--watch", "false"]).await;
     let v0 = version(&process(&server, WIRE_DOC).await);
@@ -325,6 +336,7 @@ async fn reload_rules_loads_from_disk_now_and_reports_unchanged_after() {
 
 #[tokio::test]
 async fn a_server_without_loadable_rules_is_not_ready_until_they_are_fixed() {
+    let _one = ONE_AT_A_TIME.lock().await;
     let rules = TempRules::new("unready");
     rules.write("generic/captions.rhai", "fn captions(doc) {\n  doc.drop_lines(\"caption\", \"^Photo\"\n}\n");
     let server = Server::spawn_with_rules(&rules.dir, &["--poll-interval-ms", "200"]);
