@@ -298,18 +298,19 @@ impl Ruleset {
 
     /// Calls claim rule `rule` on `claim`.
     pub(crate) fn call_claim_rule(&self, rule: &Rule, claim: &ClaimHandle) -> Result<(), Diagnostic> {
-        let opts = CallFnOptions::new().eval_ast(false).rewind_scope(true);
-        self.engine
-            .call_fn_with_options::<Dynamic>(opts, &mut Scope::new(), &rule.ast, &rule.function, (claim.clone(),))
-            .map(drop)
-            .map_err(|e| eval_diag(&e, &rule.file, &self.limits).for_rule(rule.id.to_string()))
+        self.call(rule, claim.clone())
     }
 
     /// Calls `rule` on `page`; a failure becomes a diagnostic naming the rule and position.
     pub(crate) fn call_rule(&self, rule: &Rule, page: &Page) -> Result<(), Diagnostic> {
+        self.call(rule, page.clone())
+    }
+
+    /// Calls `rule` with its one argument (the document or the claim handle).
+    fn call<T: Clone + Send + Sync + 'static>(&self, rule: &Rule, arg: T) -> Result<(), Diagnostic> {
         let opts = CallFnOptions::new().eval_ast(false).rewind_scope(true);
         self.engine
-            .call_fn_with_options::<Dynamic>(opts, &mut Scope::new(), &rule.ast, &rule.function, (page.clone(),))
+            .call_fn_with_options::<Dynamic>(opts, &mut Scope::new(), &rule.ast, &rule.function, (arg,))
             .map(drop)
             .map_err(|e| eval_diag(&e, &rule.file, &self.limits).for_rule(rule.id.to_string()))
     }
