@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use thresher_proto::v1::thresher_admin_client::ThresherAdminClient;
 use thresher_proto::v1::thresher_client::ThresherClient;
-use tonic::transport::Channel;
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
 use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
@@ -66,6 +66,29 @@ pub fn grpcurl() -> PathBuf {
     PathBuf::from("grpcurl")
 }
 
+/// Runs grpcurl with `args` and `stdin`: whether it succeeded, its stdout and its stderr.
+pub fn run_grpcurl(args: &[&str], stdin: Option<&str>) -> (bool, String, String) {
+    use std::io::Write;
+    let mut child = Command::new(grpcurl())
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("grpcurl runs");
+    let mut input = child.stdin.take().expect("stdin");
+    if let Some(s) = stdin {
+        input.write_all(s.as_bytes()).expect("write stdin");
+    }
+    drop(input);
+    let out = child.wait_with_output().expect("grpcurl exits");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 /// A `thresher` command.
 pub fn thresher() -> Command {
     Command::new(thresher_bin())
@@ -76,6 +99,8 @@ pub struct Server {
     child: Child,
     /// Where it listens.
     pub addr: SocketAddr,
+    /// The CA certificate (PEM) to trust when the server speaks TLS.
+    tls_ca: Option<String>,
 }
 
 impl Server {
@@ -88,6 +113,15 @@ impl Server {
     /// Like [`Server::start`] with another rules directory.
     pub async fn start_with_rules(rules: &Path, args: &[&str]) -> Self {
         let server = Self::spawn_with_rules(rules, args);
+        server.wait_serving().await;
+        server
+    }
+
+    /// Like [`Server::start`] for a server started with `--tls-cert` and `--tls-key` among
+    /// `args`: clients connect over TLS as `localhost`, trusting `ca_pem`.
+    pub async fn start_tls(args: &[&str], ca_pem: &str) -> Self {
+        let mut server = Self::spawn_with_rules(&rules(), args);
+        server.tls_ca = Some(ca_pem.to_owned());
         server.wait_serving().await;
         server
     }
@@ -116,17 +150,28 @@ impl Server {
             let _ = child.kill();
             panic!("thresher serve did not report its address within 60 s")
         });
-        Self { child, addr }
+        Self { child, addr, tls_ca: None }
     }
 
-    /// `http://addr`.
+    /// `http://addr`, or `https://localhost:port` for a TLS server.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        match self.tls_ca {
+            Some(_) => format!("https://localhost:{}", self.addr.port()),
+            None => format!("http://{}", self.addr),
+        }
+    }
+
+    /// Where to connect, with TLS settings for a TLS server.
+    pub fn endpoint(&self) -> Endpoint {
+        let endpoint = Channel::from_shared(self.url()).expect("url");
+        let Some(ca) = &self.tls_ca else { return endpoint };
+        let tls = ClientTlsConfig::new().ca_certificate(Certificate::from_pem(ca)).domain_name("localhost");
+        endpoint.tls_config(tls).expect("client TLS settings")
     }
 
     /// A channel to the server.
     pub async fn channel(&self) -> Channel {
-        Channel::from_shared(self.url()).expect("url").connect().await.expect("connect")
+        self.endpoint().connect().await.expect("connect")
     }
 
     /// A Thresher client.
@@ -154,7 +199,7 @@ impl Server {
     async fn wait_serving(&self) {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            if let Ok(ch) = Channel::from_shared(self.url()).expect("url").connect().await {
+            if let Ok(ch) = self.endpoint().connect().await {
                 let mut h = HealthClient::new(ch);
                 let req = HealthCheckRequest { service: "thresher.v1.Thresher".into() };
                 if let Ok(r) = h.check(req).await

@@ -1,31 +1,7 @@
 //! The operator's view: the real grpcurl binary against the real server, with no .proto at
 //! hand, only server reflection.
 
-use std::process::Command;
-
-use thresher_e2e::{Server, grpcurl, seeds};
-
-fn run(args: &[&str], stdin: Option<&str>) -> (bool, String, String) {
-    use std::io::Write;
-    let mut child = Command::new(grpcurl())
-        .args(args)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("grpcurl runs");
-    let mut input = child.stdin.take().expect("stdin");
-    if let Some(s) = stdin {
-        input.write_all(s.as_bytes()).expect("write stdin");
-    }
-    drop(input);
-    let out = child.wait_with_output().expect("grpcurl exits");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use thresher_e2e::{Server, run_grpcurl as run, seeds};
 
 #[tokio::test]
 async fn list_describe_and_process_through_reflection() {

@@ -9,6 +9,7 @@ use thresher_proto::v1 as pb;
 use thresher_proto::v1::thresher_admin_server::ThresherAdmin;
 use tonic::{Request, Response, Status};
 
+use crate::auth::Token;
 use crate::convert::{self, Candidate};
 use crate::reload::{Reloader, Trigger};
 use crate::status;
@@ -18,25 +19,19 @@ use crate::status;
 pub struct AdminService {
     rules: Arc<Reloader>,
     options: ProcessOptions,
-    token: Option<Arc<str>>,
+    token: Token,
 }
 
 impl AdminService {
     /// An admin service over `rules`; sample documents are held to `options`. With a `token`,
     /// the calls that take rules or change them (ValidateRules, ReloadRules) need it as a
     /// bearer token; GetRuleset stays open, like health and reflection.
-    pub fn new(rules: Arc<Reloader>, options: ProcessOptions, token: Option<String>) -> Self {
-        Self { rules, options, token: token.filter(|t| !t.is_empty()).map(Into::into) }
+    pub fn new(rules: Arc<Reloader>, options: ProcessOptions, token: Token) -> Self {
+        Self { rules, options, token }
     }
 
     fn authorize<T>(&self, request: &Request<T>, method: &str) -> Result<(), Status> {
-        let Some(token) = &self.token else { return Ok(()) };
-        let sent = request.metadata().get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("");
-        let sent = sent.strip_prefix("Bearer ").unwrap_or("");
-        // Compare in time independent of where the strings differ.
-        let same =
-            sent.len() == token.len() && sent.bytes().zip(token.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
-        if same { Ok(()) } else { Err(status::unauthenticated(method)) }
+        self.token.check(request.metadata(), method)
     }
 }
 

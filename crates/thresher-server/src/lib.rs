@@ -8,6 +8,7 @@
 //! [`reload::Reloader`]; [`watch`] decides when to ask it to look again.
 
 pub mod admin;
+pub mod auth;
 pub mod convert;
 pub mod reload;
 pub mod service;
@@ -25,7 +26,8 @@ use thresher_proto::v1::thresher_admin_server::ThresherAdminServer;
 use thresher_proto::v1::thresher_server::ThresherServer;
 use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
-use tonic::transport::Server;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::{Identity, Server, ServerTlsConfig};
 
 pub use admin::AdminService;
 pub use reload::Reloader;
@@ -68,6 +70,17 @@ pub struct Config {
     /// require. Unset, they are open: bind to a private address or set it.
     #[arg(long, env = "THRESHER_ADMIN_TOKEN", hide_env_values = true)]
     pub admin_token: Option<Secret>,
+    /// What the admin token guards: `admin` (ValidateRules and ReloadRules) or `all` (every
+    /// call except grpc.health.v1, so that probes still reach it).
+    #[arg(long, env = "THRESHER_AUTH_SCOPE", value_enum, default_value_t = auth::Scope::Admin, requires = "admin_token")]
+    pub auth_scope: auth::Scope,
+    /// PEM file with the server's certificate chain: serve TLS (needs --tls-key). Unset, the
+    /// server speaks plaintext HTTP/2, for a private network or a TLS-terminating proxy.
+    #[arg(long, env = "THRESHER_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM file with the private key of --tls-cert.
+    #[arg(long, env = "THRESHER_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
 }
 
 /// A setting never to be printed: `Debug` shows only that it is set.
@@ -102,7 +115,21 @@ pub enum ServeError {
     /// Reflection could not be set up.
     #[error("server reflection: {0}")]
     Reflection(#[from] tonic_reflection::server::Error),
+    /// The TLS certificate or key could not be read.
+    #[error("cannot read the TLS {what} {path}: {source}")]
+    TlsFile {
+        /// "certificate" or "key".
+        what: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The certificate or key was read but cannot be used.
+    #[error("the TLS certificate or key (--tls-cert, --tls-key) cannot be used: {0}")]
+    TlsUnusable(String),
     /// The transport failed.
+
     #[error("transport: {0}")]
     Transport(#[from] tonic::transport::Error),
 }
@@ -123,6 +150,13 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
     on_listening: impl FnOnce(SocketAddr),
 ) -> Result<(), ServeError> {
+    // TLS first: a certificate that cannot be used stops the server before it does anything.
+    let tls = tls_config(&cfg)?;
+    let tls_on = tls.is_some();
+    let mut builder = Server::builder();
+    if let Some(tls) = tls {
+        builder = builder.tls_config(tls).map_err(|e| ServeError::TlsUnusable(error_chain(&e)))?;
+    }
     let (health, health_service) = tonic_health::server::health_reporter();
     health.set_not_serving::<ThresherServer<ThresherService>>().await;
     health.set_service_status("", tonic_health::ServingStatus::NotServing).await;
@@ -137,9 +171,16 @@ pub async fn serve(
     let thresher =
         ThresherServer::new(svc).max_decoding_message_size(limit).max_encoding_message_size(limit.saturating_mul(2));
     // ValidateRules carries rule files and sample documents, and answers with diffs of both.
-    let admin = ThresherAdminServer::new(AdminService::new(reloader.clone(), options, cfg.admin_token.map(|s| s.0)))
+    let token = auth::Token::new(cfg.admin_token.map(|s| s.0));
+    let admin = ThresherAdminServer::new(AdminService::new(reloader.clone(), options, token.clone()))
         .max_decoding_message_size(limit.saturating_mul(2))
         .max_encoding_message_size(limit.saturating_mul(4));
+    // With `--auth-scope all` every service but health checks the token before its handlers
+    // run; a wrapper that lets every call through otherwise, so that one server is built.
+    let guard = match cfg.auth_scope {
+        auth::Scope::All => token,
+        auth::Scope::Admin => auth::Token::default(),
+    };
 
     let watch_cfg = if cfg.watch {
         watch::WatchConfig {
@@ -168,7 +209,7 @@ pub async fn serve(
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
         .build_v1alpha()?;
 
-    tracing::info!(addr = %local, "listening");
+    tracing::info!(addr = %local, tls = tls_on, auth_scope = ?cfg.auth_scope, "listening");
     on_listening(local);
     let stopping = Arc::new(tokio::sync::Notify::new());
     let stop_signal = stopping.clone();
@@ -182,12 +223,12 @@ pub async fn serve(
         health.set_not_serving::<ThresherServer<ThresherService>>().await;
         health.set_service_status("", tonic_health::ServingStatus::NotServing).await;
     };
-    let server = Server::builder()
+    let server = builder
         .add_service(health_service)
-        .add_service(reflection_v1)
-        .add_service(reflection_v1alpha)
-        .add_service(thresher)
-        .add_service(admin)
+        .add_service(InterceptedService::new(reflection_v1, guard.interceptor("server reflection")))
+        .add_service(InterceptedService::new(reflection_v1alpha, guard.interceptor("server reflection")))
+        .add_service(InterceptedService::new(thresher, guard.interceptor("thresher.v1.Thresher")))
+        .add_service(InterceptedService::new(admin, guard.interceptor("thresher.v1.ThresherAdmin")))
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), drain);
     // In-flight calls get the grace period to finish; a call that outlives it does not keep
     // the process (and a rolling update) waiting.
@@ -202,6 +243,30 @@ pub async fn serve(
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The TLS settings from `--tls-cert` and `--tls-key`, read once at start.
+fn tls_config(cfg: &Config) -> Result<Option<ServerTlsConfig>, ServeError> {
+    let (Some(cert), Some(key)) = (&cfg.tls_cert, &cfg.tls_key) else { return Ok(None) };
+    let read = |what, path: &PathBuf| {
+        std::fs::read(path).map_err(|source| ServeError::TlsFile { what, path: path.clone(), source })
+    };
+    let identity = Identity::from_pem(read("certificate", cert)?, read("key", key)?);
+    Ok(Some(ServerTlsConfig::new().identity(identity)))
+}
+
+/// An error and its sources, most specific last, without the repetitions tonic's layers add.
+fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next = Some(e);
+    while let Some(err) = next {
+        let text = err.to_string();
+        if parts.last() != Some(&text) {
+            parts.push(text);
+        }
+        next = err.source();
+    }
+    parts.join(": ")
 }
 
 /// Resolves on SIGINT or SIGTERM.

@@ -41,10 +41,10 @@ pub fn deadline_passed() -> Status {
     Status::deadline_exceeded("the request's deadline passed before processing began")
 }
 
-/// The status for an admin call without the right bearer token.
+/// The status for a call without the right bearer token.
 pub fn unauthenticated(method: &str) -> Status {
     Status::unauthenticated(format!(
-        "{method} needs the admin token: send the metadata `authorization: Bearer <token>` with the \
+        "{method} needs the token: send the metadata `authorization: Bearer <token>` with the \
          token the server was started with (--admin-token / THRESHER_ADMIN_TOKEN)"
     ))
 }
