@@ -889,9 +889,21 @@ fn leading_np(toks: &[Tok<'_>], text: &str, know: &SpeakerKnowledge) -> Option<M
     np_before(&toks[..end], text, 0, know)
 }
 
+/// What [`find`] found, and how much of the text it read before the deadline.
+#[derive(Debug, Default)]
+pub struct Finding {
+    /// The claims, in text order.
+    pub found: Vec<Found>,
+    /// Sentences in the kept text.
+    pub sentences: usize,
+    /// Sentences left unread because the deadline passed (0 normally).
+    pub unread: usize,
+}
+
 /// Finds the claims in the kept `pieces` (spans of `text`, each within one paragraph, with
-/// its paragraph index).
-pub fn find(text: &str, pieces: &[(Span, usize)], know: &SpeakerKnowledge) -> Vec<Found> {
+/// its paragraph index). Stops at the sandbox deadline (see [`crate::sandbox::DeadlineGuard`])
+/// and says how many sentences it did not read.
+pub fn find(text: &str, pieces: &[(Span, usize)], know: &SpeakerKnowledge) -> Finding {
     let mut sentences: Vec<(Sentence, usize)> = Vec::new();
     for &(piece, para) in pieces {
         for s in sentences::split(piece.slice(text), piece.start) {
@@ -905,7 +917,12 @@ pub fn find(text: &str, pieces: &[(Span, usize)], know: &SpeakerKnowledge) -> Ve
     reg.finish(text, &sentences);
     let mut ctx = Context::default();
     let mut out: Vec<(Found, usize)> = Vec::new();
+    let mut unread = 0;
     for (i, (s, para)) in sentences.iter().enumerate() {
+        if crate::sandbox::past_deadline() {
+            unread = sentences.len() - i;
+            break;
+        }
         ctx.sentence = i;
         let Some(f) = claim_in(text, s, *para, &mut reg, &mut ctx, know) else { continue };
         // A quotation that goes on in the same paragraph belongs to the claim before it.
@@ -922,11 +939,26 @@ pub fn find(text: &str, pieces: &[(Span, usize)], know: &SpeakerKnowledge) -> Ve
         }
         out.push((f, *para));
     }
-    out.into_iter().map(|(f, _)| f).collect()
+    Finding { found: out.into_iter().map(|(f, _)| f).collect(), sentences: sentences.len(), unread }
 }
 
+/// Whether `at` lies in one of `quotes` (in text order, not overlapping).
 fn inside(quotes: &[Span], at: usize) -> bool {
-    quotes.iter().any(|q| q.start <= at && at < q.end)
+    quotes.get(quotes.partition_point(|q| q.end <= at)).is_some_and(|q| q.start <= at)
+}
+
+/// How far before and after a cue its speaker is looked for, in bytes. Real attributions sit
+/// well within it; the bound keeps a run-on "sentence" of a megabyte (a scrape with no
+/// punctuation) linear in its cues instead of quadratic.
+const CUE_WINDOW: usize = 600;
+
+/// The largest char boundary of `s` at or before `at`.
+fn floor_boundary(s: &str, at: usize) -> usize {
+    let mut at = at.min(s.len());
+    while !s.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
 }
 
 fn letters(s: &str) -> usize {
@@ -961,21 +993,26 @@ fn claim_in(
                 continue;
             }
         }
-        // The clause before the cue, from the last quotation or clause break.
-        let clause_from = s
-            .quotes
-            .iter()
-            .filter(|q| q.end <= cue.start)
+        // The clause before the cue, from the last quotation or clause break, and at most
+        // CUE_WINDOW back (from a word start).
+        let window = match floor_boundary(st, m.start().saturating_sub(CUE_WINDOW)) {
+            0 => 0,
+            w => st[w..].find(char::is_whitespace).map_or(m.start(), |p| w + p),
+        };
+        let clause_from = s.quotes[..s.quotes.partition_point(|q| q.end <= cue.start)]
+            .last()
             .map(|q| q.end)
+            .into_iter()
             .chain(
-                st[..m.start()]
+                st[window..m.start()]
                     .char_indices()
                     .rev()
                     .find(|(_, c)| matches!(c, ';' | ':'))
-                    .map(|(p, c)| base + p + c.len_utf8()),
+                    .map(|(p, c)| base + window + p + c.len_utf8()),
             )
             .max()
-            .unwrap_or(base);
+            .unwrap_or(base)
+            .max(base + window);
         let pre = text.get(clause_from..cue.start).unwrap_or("");
         // A participle belongs to the clause's subject: "The ATO released a statement saying".
         let participle = word.ends_with("ing") || word.starts_with("calling");
@@ -993,7 +1030,7 @@ fn claim_in(
             if !inverted {
                 return None;
             }
-            let after = &st[m.end()..];
+            let after = &st[m.end()..floor_boundary(st, m.end() + CUE_WINDOW)];
             let toks = tokens(after, cue.end);
             np_after(&toks, text, 0, know)
         });
@@ -1323,6 +1360,7 @@ mod tests {
         let paras = crate::segment::Paragraphs::split(text);
         let pieces: Vec<(Span, usize)> = paras.spans.iter().enumerate().map(|(i, s)| (*s, i)).collect();
         find(text, &pieces, &SpeakerKnowledge::default())
+            .found
             .into_iter()
             .map(|f| {
                 (
@@ -1387,7 +1425,7 @@ mod tests {
     fn nested_attribution_keeps_the_speaker_and_the_source() {
         let t = "Lavrov said \"the campaign pursues provocative goals,\" the Russian Foreign Ministry said.";
         let paras = crate::segment::Paragraphs::split(t);
-        let f = find(t, &[(paras.spans[0], 0)], &SpeakerKnowledge::default());
+        let f = find(t, &[(paras.spans[0], 0)], &SpeakerKnowledge::default()).found;
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].canonical, "Lavrov");
         assert_eq!(f[0].form, ClaimForm::Mixed);
@@ -1425,5 +1463,25 @@ mod tests {
         let t = "Russian Foreign Minister Sergey Lavrov arrived in Bali.\nLavrov said the West must accept responsibility.\nThe minister said talks were possible.";
         let c = claims(t);
         assert_eq!(c.iter().map(|x| x.2.as_str()).collect::<Vec<_>>(), ["Sergey Lavrov", "Sergey Lavrov"]);
+    }
+
+    #[test]
+    fn a_run_on_line_full_of_cues_is_read_in_linear_time() {
+        // One "sentence" of 400 KB with a cue every few words: each cue looks only CUE_WINDOW
+        // around itself, so this is a few million steps rather than billions.
+        let t = "the officials said that the plan would be ready soon and ".repeat(7000);
+        // (No timing assertion: the quadratic version simply did not finish within minutes.)
+        let f = find(&t, &[(Span::new(0, t.len()), 0)], &SpeakerKnowledge::default());
+        assert_eq!((f.sentences, f.unread), (1, 0));
+        assert!(!f.found.is_empty());
+    }
+
+    #[test]
+    fn claim_finding_stops_at_the_deadline_and_says_how_much_is_unread() {
+        let t = "The minister said the talks ended. ".repeat(50);
+        let _past = crate::sandbox::DeadlineGuard::set(std::time::Instant::now());
+        let f = find(&t, &[(Span::new(0, t.len()), 0)], &SpeakerKnowledge::default());
+        assert_eq!((f.sentences, f.unread), (50, 50));
+        assert!(f.found.is_empty());
     }
 }

@@ -7,7 +7,7 @@ use std::time::Instant;
 use rhai::{Dynamic, Map};
 
 use crate::claim_rules::{ClaimFacts, ClaimHandle};
-use crate::claims::{self, Found};
+use crate::claims::{self, Finding, Found};
 use crate::diag::{Diagnostic, codes};
 use crate::document::{Claim, Document, Outcome, OutletMatch, OutletRef, Piece, Removal, Span, Speaker};
 use crate::error::{Error, Result};
@@ -73,15 +73,26 @@ impl Ruleset {
         // The finder is plain string work that cannot fail; should a bug make it panic, the
         // document still gets its cleaned text and a diagnostic instead of losing everything.
         let found = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            if opts.find_claims { claims::find(&doc.text, &pieces, &self.speakers) } else { Vec::new() }
+            if opts.find_claims { claims::find(&doc.text, &pieces, &self.speakers) } else { Finding::default() }
         }))
         .unwrap_or_else(|_| {
             diagnostics.push(Diagnostic::error(
                 codes::CLAIMS_FAILED,
                 "claim finding failed on this document, so it has no claims; please report it with the document",
             ));
-            Vec::new()
+            Finding::default()
         });
+        if found.unread > 0 {
+            diagnostics.push(Diagnostic::error(
+                codes::RULE_LIMIT,
+                format!(
+                    "the document's time budget of {:?} ran out while finding claims; the last {} of {} sentences \
+                     were not read for claims. Split the document",
+                    self.limits.time_budget, found.unread, found.sentences
+                ),
+            ));
+        }
+        let found = found.found;
         let claims =
             if in_time { self.label_claims(&doc.text, &outlet.id, found, &mut diagnostics) } else { Vec::new() };
         Ok(Outcome {
