@@ -184,6 +184,13 @@ impl Server {
         ThresherAdminClient::new(self.channel().await).max_decoding_message_size(64 << 20)
     }
 
+    /// The server's peak resident memory so far, in KiB (`VmHWM`; Linux only, else `None`).
+    pub fn peak_rss_kib(&self) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
+        let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+        line.split_whitespace().nth(1)?.parse().ok()
+    }
+
     /// Waits until the server reports SERVING on health (at most 30 s).
     pub async fn wait_ready(&self) {
         self.wait_serving().await;

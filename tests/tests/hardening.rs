@@ -138,3 +138,53 @@ async fn sigterm_during_load_finishes_every_call_in_flight() {
         assert!(claims > 100);
     }
 }
+
+#[tokio::test]
+async fn sustained_overload_is_shed_before_bodies_are_read_and_memory_stays_bounded() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let server = Server::start(&["--max-in-flight", "2"]).await;
+    let before = server.peak_rss_kib();
+    let doc = std::sync::Arc::new(heavy(2048));
+    // 64 callers on 4 connections, each sending 2 MB documents back to back for 3 s: 32 times
+    // the limit, and 128 MB of bodies in the air at any moment.
+    let mut channels = Vec::new();
+    for _ in 0..4 {
+        channels.push(server.client().await);
+    }
+    let until = Instant::now() + Duration::from_secs(3);
+    let callers: Vec<_> = (0..64)
+        .map(|i| {
+            let mut c = channels[i % 4].clone();
+            let doc = doc.clone();
+            tokio::spawn(async move {
+                let (mut ok, mut shed) = (0usize, 0usize);
+                while Instant::now() < until {
+                    match c.process(request("load", &doc)).await {
+                        Ok(_) => ok += 1,
+                        Err(s) if s.code() == Code::ResourceExhausted => shed += 1,
+                        Err(s) => panic!("unexpected status under overload: {s:?}"),
+                    }
+                }
+                (ok, shed)
+            })
+        })
+        .collect();
+    let (mut ok, mut shed) = (0, 0);
+    for c in callers {
+        let (o, s) = c.await.expect("caller");
+        ok += o;
+        shed += s;
+    }
+    let after = server.peak_rss_kib();
+    eprintln!("overload: {ok} served, {shed} shed; peak RSS {before:?} KiB before, {after:?} KiB after");
+    assert!(ok >= 1, "the admitted work is done");
+    // Refusals cost no work: in the time the server took to finish a few documents, it
+    // refused many times more.
+    assert!(shed > 10 * ok, "{shed} refusals against {ok} served");
+    // Refused bodies are never read, so memory stays near what two documents in work need.
+    if let (Some(before), Some(after)) = (before, after) {
+        assert!(after < before + 144 * 1024, "peak RSS grew from {before} KiB to {after} KiB");
+    }
+    let mut c = channels[0].clone();
+    c.process(request("after", "The talks ended.")).await.expect("recovered once the load is gone");
+}

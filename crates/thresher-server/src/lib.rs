@@ -134,9 +134,6 @@ pub enum ServeError {
     Transport(#[from] tonic::transport::Error),
 }
 
-/// Extra bytes a request may carry beyond the document limit (ids, URL, metadata).
-const ENVELOPE_BYTES: usize = 1 << 20;
-
 /// Listens, loads the rules, and serves until `shutdown` resolves; then reports NOT_SERVING,
 /// stops accepting, and lets requests in flight finish.
 ///
@@ -167,7 +164,8 @@ pub async fn serve(
 
     let options = ProcessOptions { max_document_bytes: cfg.max_document_bytes, ..ProcessOptions::default() };
     let svc = ThresherService::new(reloader.clone(), options.clone(), cfg.stream_window, cfg.max_in_flight);
-    let limit = cfg.max_document_bytes.saturating_add(ENVELOPE_BYTES);
+    let admission = svc.admission();
+    let limit = svc.message_limit();
     let thresher =
         ThresherServer::new(svc).max_decoding_message_size(limit).max_encoding_message_size(limit.saturating_mul(2));
     // ValidateRules carries rule files and sample documents, and answers with diffs of both.
@@ -224,6 +222,8 @@ pub async fn serve(
         health.set_service_status("", tonic_health::ServingStatus::NotServing).await;
     };
     let server = builder
+        .layer(service::explain_message_limit())
+        .layer(admission)
         .add_service(health_service)
         .add_service(InterceptedService::new(reflection_v1, guard.interceptor("server reflection")))
         .add_service(InterceptedService::new(reflection_v1alpha, guard.interceptor("server reflection")))

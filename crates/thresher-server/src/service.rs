@@ -1,6 +1,7 @@
 //! The `thresher.v1.Thresher` handlers. Each reads top to bottom: validate and convert, run
 //! the engine off the async threads, convert back.
 
+use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -41,10 +42,30 @@ impl ThresherService {
         }
     }
 
-    /// Runs one request on the blocking pool, so a slow document never stalls the reactor.
+    /// The largest request message the service decodes.
+    pub fn message_limit(&self) -> usize {
+        message_limit(self.options.max_document_bytes)
+    }
+
+    /// The admission layer for unary `Process`, sharing this service's in-flight limit.
+    pub fn admission(&self) -> Admission {
+        Admission { permits: self.in_flight.clone(), limit: self.max_in_flight }
+    }
+
+    /// Runs one document of a stream: admitted here, per document, since a stream's
+    /// documents arrive one message at a time (and at most `stream_window` are decoded ahead).
     async fn run(&self, req: pb::ProcessRequest, deadline: Option<Instant>) -> Result<pb::ProcessResponse, Status> {
-        // Shed load before doing anything: a refusal costs microseconds and no memory.
         let _permit = self.in_flight.clone().try_acquire_owned().map_err(|_| status::overloaded(self.max_in_flight))?;
+        self.run_admitted(req, deadline).await
+    }
+
+    /// Runs one admitted request on the blocking pool, so a slow document never stalls the
+    /// reactor.
+    async fn run_admitted(
+        &self,
+        req: pb::ProcessRequest,
+        deadline: Option<Instant>,
+    ) -> Result<pb::ProcessResponse, Status> {
         if deadline.is_some_and(|d| Instant::now() >= d) {
             return Err(status::deadline_passed());
         }
@@ -72,6 +93,93 @@ impl ThresherService {
     }
 }
 
+/// Load shedding for unary `Process` before its body is read: past the in-flight limit the
+/// call is answered RESOURCE_EXHAUSTED at once, so refused documents cost neither time nor
+/// memory, and the memory held by request bodies stays under the limit times the message
+/// size at any offered load. (Decoding happens before a handler runs, so the handler would be
+/// too late for that.)
+#[derive(Clone)]
+pub struct Admission {
+    permits: Arc<Semaphore>,
+    limit: usize,
+}
+
+/// The full path of the unary call the admission layer guards.
+const PROCESS_PATH: &str = "/thresher.v1.Thresher/Process";
+
+impl<S> tower::Layer<S> for Admission {
+    type Service = Admitted<S>;
+
+    fn layer(&self, inner: S) -> Admitted<S> {
+        Admitted { inner, admission: self.clone() }
+    }
+}
+
+/// A service behind [`Admission`].
+#[derive(Clone)]
+pub struct Admitted<S> {
+    inner: S,
+    admission: Admission,
+}
+
+impl<S, B> tower::Service<http::Request<B>> for Admitted<S>
+where
+    S: tower::Service<http::Request<B>, Response = http::Response<tonic::body::Body>>,
+    S::Future: Send + 'static,
+    S::Error: Send + 'static,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<S::Response, S::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: http::Request<B>) -> Self::Future {
+        if req.uri().path() != PROCESS_PATH {
+            return Box::pin(self.inner.call(req));
+        }
+        match self.admission.permits.clone().try_acquire_owned() {
+            Ok(permit) => {
+                let call = self.inner.call(req);
+                Box::pin(async move {
+                    let resp = call.await;
+                    drop(permit);
+                    resp
+                })
+            }
+            Err(_) => {
+                let refused = status::overloaded(self.admission.limit).into_http();
+                Box::pin(std::future::ready(Ok(refused)))
+            }
+        }
+    }
+}
+
+/// Extra bytes a request may carry beyond the document limit (ids, URL, metadata).
+const ENVELOPE_BYTES: usize = 1 << 20;
+
+/// The gRPC message limit for a document limit: the document plus its envelope.
+pub fn message_limit(max_document_bytes: usize) -> usize {
+    max_document_bytes.saturating_add(ENVELOPE_BYTES)
+}
+
+/// Turns tonic's OUT_OF_RANGE for a unary request over the message limit (answered before any
+/// handler runs) into the INVALID_ARGUMENT a document over the limit gets, with the setting.
+pub fn explain_message_limit()
+-> tower::util::MapResponseLayer<fn(http::Response<tonic::body::Body>) -> http::Response<tonic::body::Body>> {
+    fn rewrite(mut resp: http::Response<tonic::body::Body>) -> http::Response<tonic::body::Body> {
+        if let Some(s) = Status::from_header_map(resp.headers())
+            && status::is_message_too_large(&s)
+        {
+            let _ = status::message_too_large(&s).add_header(resp.headers_mut());
+        }
+        resp
+    }
+    tower::util::MapResponseLayer::new(rewrite)
+}
+
 /// The client's deadline, from the `grpc-timeout` header ("250m" is 250 ms), so that the rules
 /// stop working on a document nobody waits for any more.
 fn client_deadline(meta: &MetadataMap) -> Option<Instant> {
@@ -95,8 +203,9 @@ type ResponseStream = Pin<Box<dyn Stream<Item = Result<pb::ProcessResponse, Stat
 #[tonic::async_trait]
 impl Thresher for ThresherService {
     async fn process(&self, request: Request<pb::ProcessRequest>) -> Result<Response<pb::ProcessResponse>, Status> {
+        // Admitted by the `Admission` layer before its body was read.
         let deadline = client_deadline(request.metadata());
-        self.run(request.into_inner(), deadline).await.map(Response::new)
+        self.run_admitted(request.into_inner(), deadline).await.map(Response::new)
     }
 
     type ProcessStreamStream = ResponseStream;
@@ -110,20 +219,23 @@ impl Thresher for ThresherService {
         let deadline = client_deadline(request.metadata());
         // `buffered` works on up to `window` documents at once and yields them in request
         // order. A bad document gets an answer with `error` set; a broken stream ends the call.
-        let answers = request
-            .into_inner()
-            .map(move |item| {
-                let svc = svc.clone();
-                async move {
-                    let req = item?;
-                    let id = req.document.as_ref().map(|d| d.id.clone()).unwrap_or_default();
-                    Ok(match svc.run(req, deadline).await {
-                        Ok(resp) => resp,
-                        Err(status) => convert::failed(id, &status),
-                    })
-                }
-            })
-            .buffered(window);
+        let answers =
+            request
+                .into_inner()
+                .map(move |item| {
+                    let svc = svc.clone();
+                    async move {
+                        let req = item.map_err(|e| {
+                            if status::is_message_too_large(&e) { status::message_too_large(&e) } else { e }
+                        })?;
+                        let id = req.document.as_ref().map(|d| d.id.clone()).unwrap_or_default();
+                        Ok(match svc.run(req, deadline).await {
+                            Ok(resp) => resp,
+                            Err(status) => convert::failed(id, &status),
+                        })
+                    }
+                })
+                .buffered(window);
         Ok(Response::new(Box::pin(answers)))
     }
 }

@@ -15,6 +15,24 @@ pub fn from_engine(e: &Error) -> Status {
     }
 }
 
+/// Whether `status` is tonic's refusal of a message over the decoding limit (which tonic
+/// reports as OUT_OF_RANGE, naming no setting).
+pub fn is_message_too_large(status: &Status) -> bool {
+    status.code() == tonic::Code::OutOfRange && status.message().contains("message length too large")
+}
+
+/// The status for a request over the gRPC message limit, which follows the document limit:
+/// INVALID_ARGUMENT, like a document over the limit, with tonic's figures and the setting
+/// that moves the limit.
+pub fn message_too_large(tonic_status: &Status) -> Status {
+    let figures = tonic_status.message().trim_start_matches("Error, ");
+    Status::invalid_argument(format!(
+        "the request is larger than the server accepts ({figures}); the message limit is the document limit \
+         plus 1 MiB for the rest of the request: split the document, or raise the limit with \
+         --max-document-bytes / THRESHER_MAX_DOCUMENT_BYTES"
+    ))
+}
+
 /// The status for a request that arrives before any ruleset has loaded. UNAVAILABLE, because
 /// it is temporary and retrying (another replica, or later) is right; the message says why
 /// and where to look.

@@ -15,7 +15,9 @@ static RULES: LazyLock<Option<Ruleset>> = LazyLock::new(|| {
 fuzz_target!(|text: &str| {
     let Some(rules) = RULES.as_ref() else { panic!("the shipped rules must load") };
     let Ok(out) = rules.process(&Document::new("fuzz", text), &ProcessOptions::default()) else { return };
-    let ok = |s: thresher_engine::Span| s.start <= s.end && s.end <= text.len() && text.is_char_boundary(s.start) && text.is_char_boundary(s.end);
+    let ok = |s: thresher_engine::Span| {
+        s.start <= s.end && s.end <= text.len() && text.is_char_boundary(s.start) && text.is_char_boundary(s.end)
+    };
     for r in &out.removals {
         assert!(ok(r.span));
     }
