@@ -129,12 +129,26 @@ impl Server {
     /// Starts `thresher serve` and waits only until it listens, not until it is ready: for
     /// tests of a server whose rules do not load.
     pub fn spawn_with_rules(rules: &Path, args: &[&str]) -> Self {
+        Self::spawn_logging(rules, args, "warn", Stdio::inherit())
+    }
+
+    /// Starts `thresher serve` with the shipped rules, logging at `level` to `log` (a file),
+    /// and waits until it is ready: for tests of what the log says.
+    pub async fn start_logging(args: &[&str], level: &str, log: &Path) -> Self {
+        let file = std::fs::File::create(log).expect("create log file");
+        let server = Self::spawn_logging(&rules(), args, level, Stdio::from(file));
+        server.wait_serving().await;
+        server
+    }
+
+    fn spawn_logging(rules: &Path, args: &[&str], level: &str, log: Stdio) -> Self {
         let mut child = thresher()
             .args(["serve", "--addr", "127.0.0.1:0", "--rules"])
             .arg(rules)
             .args(args)
-            .env("THRESHER_LOG", "warn")
+            .env("THRESHER_LOG", level)
             .stdout(Stdio::piped())
+            .stderr(log)
             .spawn()
             .expect("start thresher serve");
         let stdout = child.stdout.take().expect("stdout");

@@ -146,3 +146,26 @@ fn auth_scope_without_a_token_is_refused_at_start() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--admin-token"));
 }
+
+#[tokio::test]
+async fn the_default_log_holds_no_document_text_and_no_token() {
+    let dir = Pki::new("log");
+    let log = dir.dir.join("server.log");
+    let server = Server::start_logging(&["--admin-token", "tok-never-logged-42"], "info", &log).await;
+    let mut client = server.client().await;
+    let text = "Photo: AFP\nMarker-Doc-Text-9931 said the talks ended.";
+    client.process(request(text)).await.expect("processed");
+    // A bad document and a wrong token: errors are logged by what they are, not by content.
+    let _ = client.process(request(&"Marker-Big-Text-7720 ".repeat(1_000_000))).await;
+    let mut admin = server.admin().await;
+    let mut wrong = Request::new(pb::ReloadRulesRequest::default());
+    wrong.metadata_mut().insert("authorization", "Bearer tok-guessed-17".parse().unwrap());
+    assert!(admin.reload_rules(wrong).await.is_err());
+    let status = server.terminate().await;
+    assert!(status.success());
+    let logged = std::fs::read_to_string(&log).unwrap();
+    assert!(logged.contains("listening"), "the log is written at info: {logged}");
+    for secret in ["Marker-Doc-Text-9931", "Marker-Big-Text-7720", "tok-never-logged-42", "tok-guessed-17"] {
+        assert!(!logged.contains(secret), "{secret} appears in the log:\n{logged}");
+    }
+}
