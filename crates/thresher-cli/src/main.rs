@@ -146,7 +146,13 @@ fn main() -> ExitCode {
 }
 
 fn serve(config: thresher_server::Config) -> anyhow::Result<ExitCode> {
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
+    // Documents are processed on the blocking pool; capping it at the worker count keeps the
+    // threads (each with its own regex caches) as few as the cores that can run them.
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .max_blocking_threads(config.worker_threads())
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
     rt.block_on(thresher_server::serve(config, thresher_server::shutdown_signal(), |addr| {
         // A machine-readable line for scripts and tests that start the server on port 0.
         println!("thresher listening on {addr}");

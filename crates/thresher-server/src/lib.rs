@@ -58,6 +58,11 @@ pub struct Config {
     /// Rescan period for file systems that send no events, in milliseconds; 0 turns it off.
     #[arg(long, env = "THRESHER_POLL_INTERVAL_MS", default_value_t = 5000)]
     pub poll_interval_ms: u64,
+    /// Threads that process documents; 0 means one per CPU. More threads than cores only
+    /// add contention (and per-thread regex caches), so calls beyond them wait their turn, up
+    /// to --max-in-flight.
+    #[arg(long, env = "THRESHER_WORKERS", default_value_t = 0)]
+    pub workers: usize,
     /// Documents the server works on at once, across all calls; beyond that it answers
     /// RESOURCE_EXHAUSTED at once instead of queueing.
     #[arg(long, env = "THRESHER_MAX_IN_FLIGHT", default_value_t = 256)]
@@ -81,6 +86,16 @@ pub struct Config {
     /// PEM file with the private key of --tls-cert.
     #[arg(long, env = "THRESHER_TLS_KEY", requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
+}
+
+impl Config {
+    /// The number of document-processing threads `--workers` asks for.
+    pub fn worker_threads(&self) -> usize {
+        match self.workers {
+            0 => std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get),
+            n => n,
+        }
+    }
 }
 
 /// A setting never to be printed: `Debug` shows only that it is set.
