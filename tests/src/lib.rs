@@ -45,11 +45,16 @@ pub fn thresher_bin() -> PathBuf {
     if let Some(p) = std::env::var_os("THRESHER_BIN") {
         return PathBuf::from(p);
     }
+    built_bin("thresher", "thresher-cli")
+}
+
+/// A binary of the workspace that cargo built beside this test (`package` builds it).
+pub fn built_bin(name: &str, package: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("current exe");
-    // target/<profile>/deps/<test> → target/<profile>/thresher
+    // target/<profile>/deps/<test> → target/<profile>/<name>
     let dir = exe.parent().and_then(Path::parent).expect("target dir");
-    let bin = dir.join(format!("thresher{}", std::env::consts::EXE_SUFFIX));
-    assert!(bin.exists(), "{} not built: run `cargo build -p thresher-cli` first", bin.display());
+    let bin = dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    assert!(bin.exists(), "{} not built: run `cargo build -p {package}` first", bin.display());
     bin
 }
 
@@ -196,6 +201,11 @@ impl Server {
     /// A ThresherAdmin client.
     pub async fn admin(&self) -> ThresherAdminClient<Channel> {
         ThresherAdminClient::new(self.channel().await).max_decoding_message_size(64 << 20)
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// The server's peak resident memory so far, in KiB (`VmHWM`; Linux only, else `None`).

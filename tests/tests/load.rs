@@ -1,0 +1,54 @@
+//! The load generator against the real server, for a few seconds per mode: it runs, reports
+//! every figure, and the server answers every document. (No timing assertions: CI machines are
+//! shared; the figures go to BENCHMARKS.md from release builds.)
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
+
+use std::process::Command;
+
+use thresher_e2e::{Server, built_bin, shared};
+
+fn load(server: &Server, extra: &[&str]) -> serde_json::Value {
+    let corpus = shared().join("corpus/seeds");
+    let pid = server.pid().to_string();
+    let addr = server.addr.to_string();
+    let out = Command::new(built_bin("thresher-load", "thresher-load"))
+        .args(["--addr", &addr, "--corpus"])
+        .arg(&corpus)
+        .args(["--duration", "2s", "--warmup", "200ms", "--server-pid", &pid, "--json"])
+        .args(extra)
+        .output()
+        .expect("thresher-load runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
+}
+
+fn check(report: &serde_json::Value) {
+    assert!(report["documents"].as_u64().unwrap() > 0, "{report}");
+    assert!(report["documents_per_second"].as_f64().unwrap() > 0.0, "{report}");
+    assert_eq!(report["errors"], serde_json::json!({}), "every document answered: {report}");
+    let l = &report["latency"];
+    let (p50, p99, max) = (l["p50_ms"].as_f64().unwrap(), l["p99_ms"].as_f64().unwrap(), l["max_ms"].as_f64().unwrap());
+    assert!(0.0 < p50 && p50 <= p99 && p99 <= max, "{report}");
+    assert!(report["server"]["peak_rss_mb"].as_f64().unwrap() > 1.0, "{report}");
+    assert!(report["server"]["cpu_cores_used"].as_f64().is_some(), "{report}");
+}
+
+#[tokio::test]
+async fn unary_stream_and_a_huge_document_mixed_in() {
+    let server = Server::start(&[]).await;
+    check(&load(&server, &["--mode", "unary", "--concurrency", "8"]));
+    check(&load(&server, &["--mode", "stream", "--concurrency", "2"]));
+    let mixed = load(&server, &["--mode", "unary", "--concurrency", "4", "--huge-kb", "512"]);
+    check(&mixed);
+    assert_eq!(mixed["huge_document"]["errors"], serde_json::json!({}), "{mixed}");
+}
+
+#[test]
+fn a_missing_corpus_is_a_clear_error() {
+    let out = Command::new(built_bin("thresher-load", "thresher-load"))
+        .args(["--corpus", "/nonexistent/corpus", "--duration", "1s"])
+        .output()
+        .expect("runs");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read corpus directory"));
+}
