@@ -201,13 +201,16 @@ pub fn diagnostic(d: engine::Diagnostic) -> pb::Diagnostic {
 }
 
 /// The stream answer for a document that could not be processed.
+/// The gRPC name of a status code: "INVALID_ARGUMENT".
+pub fn code_name(code: tonic::Code) -> String {
+    format!("{code:?}").to_uppercase_snake()
+}
+
+/// A failed document's answer on a stream.
 pub fn failed(document_id: String, status: &Status) -> pb::ProcessResponse {
     pb::ProcessResponse {
         document_id,
-        error: Some(pb::DocumentError {
-            code: format!("{:?}", status.code()).to_uppercase_snake(),
-            message: status.message().to_owned(),
-        }),
+        error: Some(pb::DocumentError { code: code_name(status.code()), message: status.message().to_owned() }),
         ..pb::ProcessResponse::default()
     }
 }

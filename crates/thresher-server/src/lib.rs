@@ -10,6 +10,7 @@
 pub mod admin;
 pub mod auth;
 pub mod convert;
+pub mod metrics;
 pub mod reload;
 pub mod service;
 pub mod status;
@@ -79,6 +80,10 @@ pub struct Config {
     /// call except grpc.health.v1, so that probes still reach it).
     #[arg(long, env = "THRESHER_AUTH_SCOPE", value_enum, default_value_t = auth::Scope::Admin, requires = "admin_token")]
     pub auth_scope: auth::Scope,
+    /// Serve Prometheus metrics (OpenMetrics text at /metrics) on this address, e.g.
+    /// 0.0.0.0:9090. Unset, no metrics port is opened.
+    #[arg(long, env = "THRESHER_METRICS_ADDR")]
+    pub metrics_addr: Option<SocketAddr>,
     /// PEM file with the server's certificate chain: serve TLS (needs --tls-key). Unset, the
     /// server speaks plaintext HTTP/2, for a private network or a TLS-terminating proxy.
     #[arg(long, env = "THRESHER_TLS_CERT", requires = "tls_key")]
@@ -180,6 +185,11 @@ pub async fn serve(
     let options = ProcessOptions { max_document_bytes: cfg.max_document_bytes, ..ProcessOptions::default() };
     let svc = ThresherService::new(reloader.clone(), options.clone(), cfg.stream_window, cfg.max_in_flight);
     let admission = svc.admission();
+    if let Some(addr) = cfg.metrics_addr {
+        let listener = metrics::bind(addr).await.map_err(|source| ServeError::Bind { addr, source })?;
+        tracing::info!(addr = %listener.local_addr().unwrap_or(addr), "metrics at /metrics");
+        tokio::spawn(metrics::serve(listener, svc.metrics()));
+    }
     let limit = svc.message_limit();
     let thresher =
         ThresherServer::new(svc).max_decoding_message_size(limit).max_encoding_message_size(limit.saturating_mul(2));

@@ -15,6 +15,7 @@ use tonic::metadata::MetadataMap;
 use tonic::{Request, Response, Status, Streaming};
 
 use crate::convert::{self, Job};
+use crate::metrics::Metrics;
 use crate::reload::Reloader;
 use crate::status;
 
@@ -26,6 +27,7 @@ pub struct ThresherService {
     stream_window: usize,
     in_flight: Arc<Semaphore>,
     max_in_flight: usize,
+    metrics: Arc<Metrics>,
 }
 
 impl ThresherService {
@@ -33,7 +35,9 @@ impl ThresherService {
     /// documents at once (across all calls); past that, documents are refused at once.
     pub fn new(rules: Arc<Reloader>, options: ProcessOptions, stream_window: usize, max_in_flight: usize) -> Self {
         let max_in_flight = max_in_flight.max(1);
+        let metrics = Arc::new(Metrics::new(rules.clone()));
         Self {
+            metrics,
             rules,
             options,
             stream_window: stream_window.max(1),
@@ -49,7 +53,12 @@ impl ThresherService {
 
     /// The admission layer for unary `Process`, sharing this service's in-flight limit.
     pub fn admission(&self) -> Admission {
-        Admission { permits: self.in_flight.clone(), limit: self.max_in_flight }
+        Admission { permits: self.in_flight.clone(), limit: self.max_in_flight, metrics: self.metrics.clone() }
+    }
+
+    /// The service's metrics.
+    pub fn metrics(&self) -> Arc<Metrics> {
+        self.metrics.clone()
     }
 
     /// Runs one document of a stream: admitted here, per document, since a stream's
@@ -102,6 +111,7 @@ impl ThresherService {
 pub struct Admission {
     permits: Arc<Semaphore>,
     limit: usize,
+    metrics: Arc<Metrics>,
 }
 
 /// The full path of the unary call the admission layer guards.
@@ -150,6 +160,7 @@ where
                 })
             }
             Err(_) => {
+                self.admission.metrics.record("Process", "RESOURCE_EXHAUSTED", Duration::ZERO, 0);
                 let refused = status::overloaded(self.admission.limit).into_http();
                 Box::pin(std::future::ready(Ok(refused)))
             }
@@ -204,8 +215,14 @@ type ResponseStream = Pin<Box<dyn Stream<Item = Result<pb::ProcessResponse, Stat
 impl Thresher for ThresherService {
     async fn process(&self, request: Request<pb::ProcessRequest>) -> Result<Response<pb::ProcessResponse>, Status> {
         // Admitted by the `Admission` layer before its body was read.
+        let started = Instant::now();
         let deadline = client_deadline(request.metadata());
-        self.run_admitted(request.into_inner(), deadline).await.map(Response::new)
+        let req = request.into_inner();
+        let bytes = req.document.as_ref().map_or(0, |d| d.text.len());
+        let result = self.run_admitted(req, deadline).await;
+        let code = result.as_ref().map_or_else(|s| s.code(), |_| tonic::Code::Ok);
+        self.metrics.record("Process", &convert::code_name(code), started.elapsed(), bytes);
+        result.map(Response::new)
     }
 
     type ProcessStreamStream = ResponseStream;
@@ -228,8 +245,13 @@ impl Thresher for ThresherService {
                         let req = item.map_err(|e| {
                             if status::is_message_too_large(&e) { status::message_too_large(&e) } else { e }
                         })?;
+                        let started = Instant::now();
                         let id = req.document.as_ref().map(|d| d.id.clone()).unwrap_or_default();
-                        Ok(match svc.run(req, deadline).await {
+                        let bytes = req.document.as_ref().map_or(0, |d| d.text.len());
+                        let result = svc.run(req, deadline).await;
+                        let code = result.as_ref().map_or_else(|s| s.code(), |_| tonic::Code::Ok);
+                        svc.metrics.record("ProcessStream", &convert::code_name(code), started.elapsed(), bytes);
+                        Ok(match result {
                             Ok(resp) => resp,
                             Err(status) => convert::failed(id, &status),
                         })
