@@ -84,3 +84,37 @@ async fn the_metrics_endpoint_has_every_series_and_they_move() {
     assert_eq!(moved("thresher_rule_hits_total{rule=\"captions.credit_label\"}"), 5.0);
     assert!(moved("thresher_rule_seconds_total{rule=\"captions.credit_label\"}") > 0.0);
 }
+
+#[tokio::test]
+async fn json_logs_carry_the_request_id_which_the_answer_echoes() {
+    let dir = std::env::temp_dir().join(format!("thresher-e2e-jsonlog-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let log = dir.join("server.log");
+    let server = Server::start_logging(&["--log-format", "json"], "thresher=debug", &log).await;
+    let mut client = server.client().await;
+    let mut req = tonic::Request::new(request("The minister said the talks ended."));
+    req.metadata_mut().insert("x-request-id", "req-abc-123".parse().unwrap());
+    let resp = client.process(req).await.unwrap();
+    assert_eq!(resp.metadata().get("x-request-id").unwrap(), "req-abc-123");
+    // Without one, the server makes one up and still echoes it.
+    let resp = client.process(request("The talks ended.")).await.unwrap();
+    let made_up = resp.metadata().get("x-request-id").expect("a request id").to_str().unwrap().to_owned();
+    assert!(!made_up.is_empty());
+    assert!(server.terminate().await.success());
+
+    let logged = std::fs::read_to_string(&log).unwrap();
+    let lines: Vec<serde_json::Value> = logged
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    let answered = |id: &str| {
+        lines.iter().any(|l| {
+            l["fields"]["message"] == "answered"
+                && l["span"]["request_id"] == id
+                && l["fields"]["code"] == "OK"
+        })
+    };
+    assert!(answered("req-abc-123"), "no answered line for req-abc-123 in\n{logged}");
+    assert!(answered(&made_up), "no answered line for {made_up} in\n{logged}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -4,6 +4,7 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use futures::{Stream, StreamExt};
@@ -13,6 +14,7 @@ use thresher_proto::v1::thresher_server::Thresher;
 use tokio::sync::Semaphore;
 use tonic::metadata::MetadataMap;
 use tonic::{Request, Response, Status, Streaming};
+use tracing::Instrument;
 
 use crate::convert::{self, Job};
 use crate::metrics::Metrics;
@@ -171,6 +173,28 @@ where
 /// Extra bytes a request may carry beyond the document limit (ids, URL, metadata).
 const ENVELOPE_BYTES: usize = 1 << 20;
 
+/// The call's request id: the client's `x-request-id` when it sends a sane one, else a new
+/// one. Every log line of the call carries it, and the answer's metadata echoes it.
+fn request_id(meta: &MetadataMap) -> String {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    if let Some(id) = meta.get("x-request-id").and_then(|v| v.to_str().ok())
+        && !id.is_empty()
+        && id.len() <= 128
+        && id.bytes().all(|b| b.is_ascii_graphic())
+    {
+        return id.to_owned();
+    }
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    format!("{:08x}-{n}", std::process::id())
+}
+
+/// Echoes the request id in a response's (or status's) metadata.
+fn tag(meta: &mut MetadataMap, request_id: &str) {
+    if let Ok(v) = request_id.parse() {
+        meta.insert("x-request-id", v);
+    }
+}
+
 /// The gRPC message limit for a document limit: the document plus its envelope.
 pub fn message_limit(max_document_bytes: usize) -> usize {
     max_document_bytes.saturating_add(ENVELOPE_BYTES)
@@ -217,12 +241,21 @@ impl Thresher for ThresherService {
         // Admitted by the `Admission` layer before its body was read.
         let started = Instant::now();
         let deadline = client_deadline(request.metadata());
+        let request_id = request_id(request.metadata());
         let req = request.into_inner();
         let bytes = req.document.as_ref().map_or(0, |d| d.text.len());
-        let result = self.run_admitted(req, deadline).await;
+        let span = tracing::info_span!("Process", request_id = %request_id);
+        let result = self.run_admitted(req, deadline).instrument(span.clone()).await;
         let code = result.as_ref().map_or_else(|s| s.code(), |_| tonic::Code::Ok);
-        self.metrics.record("Process", &convert::code_name(code), started.elapsed(), bytes);
-        result.map(Response::new)
+        let code = convert::code_name(code);
+        self.metrics.record("Process", &code, started.elapsed(), bytes);
+        span.in_scope(|| tracing::debug!(code, bytes, micros = started.elapsed().as_micros(), "answered"));
+        let mut resp = result.map(Response::new).map_err(|mut s| {
+            tag(s.metadata_mut(), &request_id);
+            s
+        })?;
+        tag(resp.metadata_mut(), &request_id);
+        Ok(resp)
     }
 
     type ProcessStreamStream = ResponseStream;
@@ -234,6 +267,8 @@ impl Thresher for ThresherService {
         let svc = self.clone();
         let window = self.stream_window;
         let deadline = client_deadline(request.metadata());
+        let request_id = request_id(request.metadata());
+        let span = tracing::info_span!("ProcessStream", request_id = %request_id);
         // `buffered` works on up to `window` documents at once and yields them in request
         // order. A bad document gets an answer with `error` set; a broken stream ends the call.
         let answers =
@@ -241,6 +276,7 @@ impl Thresher for ThresherService {
                 .into_inner()
                 .map(move |item| {
                     let svc = svc.clone();
+                    let span = span.clone();
                     async move {
                         let req = item.map_err(|e| {
                             if status::is_message_too_large(&e) { status::message_too_large(&e) } else { e }
@@ -250,14 +286,19 @@ impl Thresher for ThresherService {
                         let bytes = req.document.as_ref().map_or(0, |d| d.text.len());
                         let result = svc.run(req, deadline).await;
                         let code = result.as_ref().map_or_else(|s| s.code(), |_| tonic::Code::Ok);
-                        svc.metrics.record("ProcessStream", &convert::code_name(code), started.elapsed(), bytes);
+                        let code = convert::code_name(code);
+                        svc.metrics.record("ProcessStream", &code, started.elapsed(), bytes);
+                        tracing::debug!(code, bytes, micros = started.elapsed().as_micros(), "answered");
                         Ok(match result {
                             Ok(resp) => resp,
                             Err(status) => convert::failed(id, &status),
                         })
                     }
+                    .instrument(span)
                 })
                 .buffered(window);
-        Ok(Response::new(Box::pin(answers)))
+        let mut resp = Response::new(Box::pin(answers) as ResponseStream);
+        tag(resp.metadata_mut(), &request_id);
+        Ok(resp)
     }
 }
