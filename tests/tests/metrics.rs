@@ -103,15 +103,11 @@ async fn json_logs_carry_the_request_id_which_the_answer_echoes() {
     assert!(server.terminate().await.success());
 
     let logged = std::fs::read_to_string(&log).unwrap();
-    let lines: Vec<serde_json::Value> = logged
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
-        .collect();
+    let lines: Vec<serde_json::Value> =
+        logged.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}"))).collect();
     let answered = |id: &str| {
         lines.iter().any(|l| {
-            l["fields"]["message"] == "answered"
-                && l["span"]["request_id"] == id
-                && l["fields"]["code"] == "OK"
+            l["fields"]["message"] == "answered" && l["span"]["request_id"] == id && l["fields"]["code"] == "OK"
         })
     };
     assert!(answered("req-abc-123"), "no answered line for req-abc-123 in\n{logged}");
