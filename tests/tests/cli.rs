@@ -184,3 +184,45 @@ fn process_refuses_rules_whose_tests_fail_as_the_server_would() {
     assert!(!ok && err.contains("tests/c.toml: error[T3001]"), "{err}");
     assert!(!test_ok && test_out.contains("error[T3001]"), "{test_out}");
 }
+
+#[test]
+fn process_reads_jsonl_and_directories_writes_jsonl_and_names_bad_lines() {
+    let dir = std::env::temp_dir().join(format!("thresher-cli-jsonl-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let lines = [
+        r#"{"id": "a", "text": "Photo: AFP\nThe minister said the talks ended."}"#,
+        "this is not JSON",
+        r#"{"id": "b", "text": "The talks ended.", "url": "https://www.themoscowtimes.com/2024/01/01/x"}"#,
+        "",
+        r#"{"text": "No id here."}"#,
+    ];
+    std::fs::write(dir.join("batch.jsonl"), lines.join("\n")).unwrap();
+    std::fs::write(dir.join("plain.txt"), "Read more: Other news\nThe talks ended.").unwrap();
+    std::fs::write(dir.join("ignored.md"), "not an input").unwrap();
+    let out_file = dir.join("out.jsonl");
+    let out = thresher()
+        .args(["process", "--rules"])
+        .arg(rules())
+        .arg(&dir)
+        .arg("-o")
+        .arg(&out_file)
+        .output()
+        .expect("thresher process runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // The bad line is named by file and line, the rest are processed, and the status says so.
+    assert!(!out.status.success(), "a bad line fails the run: {stderr}");
+    assert!(stderr.contains("batch.jsonl:2: not a Document"), "{stderr}");
+    assert!(stderr.contains("4 documents processed, 1 failed"), "{stderr}");
+    // Not a terminal: no progress bar.
+    assert!(!stderr.contains("ETA"), "{stderr}");
+    let answers: Vec<serde_json::Value> =
+        std::fs::read_to_string(&out_file).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let ids: Vec<&str> = answers.iter().map(|a| a["documentId"].as_str().unwrap()).collect();
+    let unnamed = format!("{}:5", dir.join("batch.jsonl").display());
+    assert_eq!(ids, ["a", "b", unnamed.as_str(), "plain.txt"]);
+    assert_eq!(answers[0]["cleanText"], "The minister said the talks ended.");
+    assert_eq!(answers[1]["outlet"]["id"], "the-moscow-times", "the line's own URL picks the outlet");
+    assert_eq!(answers[3]["cleanText"], "The talks ended.");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -64,7 +64,12 @@ enum Command {
         /// removed it, every claim with its speaker, cue and the rules that labelled it.
         #[arg(long)]
         explain: bool,
-        /// Files to process; a directory means every .txt file in it; `-` reads standard input.
+        /// Write the output here instead of standard output.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+        /// Files to process: a text file is one document; a `.jsonl` file holds one Document
+        /// per line as proto3 JSON (`{"id": "...", "text": "...", "url": "..."}`); a directory
+        /// means every .txt and .jsonl file in it; `-` reads one document from standard input.
         #[arg(required = true)]
         inputs: Vec<PathBuf>,
     },
@@ -122,10 +127,19 @@ fn main() -> ExitCode {
             init_logging("info", log_format);
             serve(config)
         }
-        Command::Process { rules, outlet, url, offset_encoding, max_document_bytes, explain, inputs } => {
+        Command::Process {
+            rules,
+            outlet,
+            url,
+            offset_encoding,
+            max_document_bytes,
+            explain,
+            output: output_file,
+            inputs,
+        } => {
             init_logging("warn", LogFormat::Text);
             let output = if explain { Output::Explain(Style::detect()) } else { Output::Json(offset_encoding.into()) };
-            process(&rules, outlet, url, output, max_document_bytes, &inputs)
+            process(&rules, outlet, url, output, max_document_bytes, output_file.as_deref(), &inputs)
         }
         Command::Check { rules } => {
             init_logging("warn", LogFormat::Text);
@@ -193,6 +207,11 @@ fn with_dir(rules: &Path, d: &thresher_engine::Diagnostic) -> String {
     d.to_string()
 }
 
+/// Whether `path` holds one Document per line.
+fn is_jsonl(path: &Path) -> bool {
+    path.extension().is_some_and(|x| x == "jsonl")
+}
+
 fn inputs_of(inputs: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     for p in inputs {
@@ -201,7 +220,7 @@ fn inputs_of(inputs: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
                 .with_context(|| format!("reading {}", p.display()))?
                 .filter_map(Result::ok)
                 .map(|e| e.path())
-                .filter(|f| f.extension().is_some_and(|x| x == "txt") && f.is_file())
+                .filter(|f| f.extension().is_some_and(|x| x == "txt" || x == "jsonl") && f.is_file())
                 .collect();
             files.sort();
             out.extend(files);
@@ -212,63 +231,169 @@ fn inputs_of(inputs: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
     Ok(out)
 }
 
+/// A progress bar on standard error, by bytes read (so its ETA holds for files of any size),
+/// with the documents done and their rate. indicatif draws nothing when standard error is not a
+/// terminal, so pipes and logs stay clean.
+fn progress(total_bytes: u64) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::with_draw_target(Some(total_bytes), indicatif::ProgressDrawTarget::stderr());
+    let style = indicatif::ProgressStyle::with_template(
+        "{bar:30} {binary_bytes}/{binary_total_bytes} {msg} [{elapsed_precise}, ETA {eta}]",
+    );
+    if let Ok(style) = style {
+        bar.set_style(style);
+    }
+    bar
+}
+
+/// Documents processed and failed so far, for the progress bar and the exit status.
+#[derive(Default)]
+struct Tally {
+    done: u64,
+    failed: u64,
+}
+
+struct Batch<'a> {
+    rules: &'a Path,
+    rs: Ruleset,
+    opts: ProcessOptions,
+    output: Output,
+    outlet: Option<String>,
+    url: Option<String>,
+    bar: indicatif::ProgressBar,
+    started: std::time::Instant,
+    tally: Tally,
+}
+
+impl Batch<'_> {
+    /// A problem with one document, printed above the progress bar.
+    fn warn(&self, msg: String) {
+        self.bar.suspend(|| eprintln!("{msg}"));
+    }
+
+    fn fail(&mut self, msg: String) {
+        self.warn(msg);
+        self.tally.failed += 1;
+    }
+
+    fn run(&mut self, mut doc: Document, out: &mut impl Write) -> anyhow::Result<()> {
+        if doc.url.is_empty() {
+            doc.url = self.url.clone().unwrap_or_default();
+        }
+        if doc.outlet.is_empty() {
+            doc.outlet = self.outlet.clone().unwrap_or_default();
+        }
+        match self.rs.process(&doc, &self.opts) {
+            Ok(outcome) => {
+                for d in &outcome.diagnostics {
+                    self.warn(format!("{}: {}", doc.id, with_dir(self.rules, d)));
+                }
+                match self.output {
+                    Output::Json(encoding) => {
+                        let resp = thresher_server::convert::response(&doc.text, outcome, encoding);
+                        serde_json::to_writer(&mut *out, &resp)?;
+                        out.write_all(b"\n")?;
+                    }
+                    Output::Explain(style) => out.write_all(explain::render(&doc.text, &outcome, style).as_bytes())?,
+                }
+                self.tally.done += 1;
+            }
+            Err(e) => self.fail(format!("error: {}: {e}", doc.id)),
+        }
+        let secs = self.started.elapsed().as_secs_f64().max(1e-3);
+        let rate = self.tally.done as f64 / secs;
+        self.bar.set_message(format!("{} documents, {rate:.0}/s, {} failed", self.tally.done, self.tally.failed));
+        Ok(())
+    }
+
+    /// One Document per line of a JSONL file; a bad line is reported with its number and
+    /// skipped, never silently.
+    fn run_jsonl(&mut self, path: &Path, out: &mut impl Write) -> anyhow::Result<()> {
+        use std::io::BufRead;
+        let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+        for (n, line) in std::io::BufReader::new(file).lines().enumerate() {
+            let line = line.with_context(|| format!("reading {}", path.display()))?;
+            self.bar.inc(line.len() as u64 + 1);
+            if line.trim().is_empty() {
+                continue;
+            }
+            let where_ = format!("{}:{}", path.display(), n + 1);
+            let doc: thresher_proto::v1::Document = match serde_json::from_str(&line) {
+                Ok(d) => d,
+                Err(e) => {
+                    self.fail(format!("error: {where_}: not a Document in proto3 JSON: {e}"));
+                    continue;
+                }
+            };
+            let req = thresher_proto::v1::ProcessRequest { document: Some(doc), ..Default::default() };
+            match thresher_server::convert::Job::try_from(req) {
+                Ok(mut job) => {
+                    if job.doc.id.is_empty() {
+                        job.doc.id = where_;
+                    }
+                    self.run(job.doc, out)?;
+                }
+                Err(status) => self.fail(format!("error: {where_}: {}", status.message())),
+            }
+        }
+        Ok(())
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
 fn process(
     rules: &Path,
     outlet: Option<String>,
     url: Option<String>,
     output: Output,
     max_document_bytes: usize,
+    output_file: Option<&Path>,
     inputs: &[PathBuf],
 ) -> anyhow::Result<ExitCode> {
     let Some(rs) = load(rules, true)? else { return Ok(ExitCode::FAILURE) };
     let opts = ProcessOptions { max_document_bytes, ..ProcessOptions::default() };
-    let stdout = std::io::stdout();
-    let mut out = BufWriter::new(stdout.lock());
-    let mut failed = 0usize;
-    for path in inputs_of(inputs)? {
-        let (id, text) = if path.as_os_str() == "-" {
+    let paths = inputs_of(inputs)?;
+    let total: u64 = paths.iter().filter_map(|p| std::fs::metadata(p).ok()).map(|m| m.len()).sum();
+    let mut out: Box<dyn Write> = match output_file {
+        Some(f) => {
+            Box::new(BufWriter::new(std::fs::File::create(f).with_context(|| format!("creating {}", f.display()))?))
+        }
+        None => Box::new(BufWriter::new(std::io::stdout().lock())),
+    };
+    let mut batch = Batch {
+        rules,
+        rs,
+        opts,
+        output,
+        outlet,
+        url,
+        bar: progress(total),
+        started: std::time::Instant::now(),
+        tally: Tally::default(),
+    };
+    for path in paths {
+        if path.as_os_str() == "-" {
             let mut s = String::new();
             std::io::stdin().read_to_string(&mut s).context("reading standard input")?;
-            ("-".to_owned(), s)
+            batch.run(Document::new("-", &s), &mut out)?;
+        } else if is_jsonl(&path) {
+            batch.run_jsonl(&path, &mut out)?;
         } else {
             let id = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
             match std::fs::read_to_string(&path) {
-                Ok(s) => (id, s),
-                Err(e) => {
-                    eprintln!("error: {}: {e}", path.display());
-                    failed += 1;
-                    continue;
+                Ok(text) => {
+                    batch.bar.inc(text.len() as u64);
+                    batch.run(Document::new(&id, &text), &mut out)?;
                 }
-            }
-        };
-        let doc = Document {
-            id,
-            text,
-            url: url.clone().unwrap_or_default(),
-            outlet: outlet.clone().unwrap_or_default(),
-            ..Document::default()
-        };
-        match rs.process(&doc, &opts) {
-            Ok(outcome) => {
-                for d in &outcome.diagnostics {
-                    eprintln!("{}: {}", doc.id, with_dir(rules, d));
-                }
-                match output {
-                    Output::Json(encoding) => {
-                        let resp = thresher_server::convert::response(&doc.text, outcome, encoding);
-                        serde_json::to_writer(&mut out, &resp)?;
-                        out.write_all(b"\n")?;
-                    }
-                    Output::Explain(style) => out.write_all(explain::render(&doc.text, &outcome, style).as_bytes())?,
-                }
-            }
-            Err(e) => {
-                eprintln!("error: {}: {e}", doc.id);
-                failed += 1;
+                Err(e) => batch.fail(format!("error: {}: {e}", path.display())),
             }
         }
     }
     out.flush()?;
+    batch.bar.finish_and_clear();
+    let Tally { done, failed } = batch.tally;
+    if output_file.is_some() || failed > 0 {
+        eprintln!("{done} documents processed, {failed} failed");
+    }
     Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
