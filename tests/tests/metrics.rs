@@ -83,6 +83,15 @@ async fn the_metrics_endpoint_has_every_series_and_they_move() {
     assert_eq!(moved("thresher_rule_calls_total{rule=\"captions.credit_label\"}"), 5.0);
     assert_eq!(moved("thresher_rule_hits_total{rule=\"captions.credit_label\"}"), 5.0);
     assert!(moved("thresher_rule_seconds_total{rule=\"captions.credit_label\"}") > 0.0);
+    assert_eq!(value(&after, "thresher_calls_total{method=\"GetRuleset\",code=\"OK\"}"), 1.0);
+
+    // The admin calls are counted too, refusals by their status.
+    let mut admin = server.admin().await;
+    admin.reload_rules(pb::ReloadRulesRequest::default()).await.unwrap();
+    let _ = admin.validate_rules(pb::ValidateRulesRequest::default()).await;
+    let last = scrape(&metrics).await;
+    assert_eq!(value(&last, "thresher_calls_total{method=\"ReloadRules\",code=\"OK\"}"), 1.0);
+    assert_eq!(value(&last, "thresher_call_duration_seconds_count{method=\"ValidateRules\"}"), 1.0);
 }
 
 #[tokio::test]

@@ -2,6 +2,7 @@
 //! candidate rules without installing them, reload on demand.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use thresher_engine::diag::codes;
 use thresher_engine::{Diagnostic, ProcessOptions, Ruleset};
@@ -11,6 +12,7 @@ use tonic::{Request, Response, Status};
 
 use crate::auth::Token;
 use crate::convert::{self, Candidate};
+use crate::metrics::Metrics;
 use crate::reload::{Reloader, Trigger};
 use crate::status;
 
@@ -20,6 +22,7 @@ pub struct AdminService {
     rules: Arc<Reloader>,
     options: ProcessOptions,
     token: Token,
+    metrics: Option<Arc<Metrics>>,
 }
 
 impl AdminService {
@@ -27,7 +30,22 @@ impl AdminService {
     /// the calls that take rules or change them (ValidateRules, ReloadRules) need it as a
     /// bearer token; GetRuleset stays open, like health and reflection.
     pub fn new(rules: Arc<Reloader>, options: ProcessOptions, token: Token) -> Self {
-        Self { rules, options, token }
+        Self { rules, options, token, metrics: None }
+    }
+
+    /// Counts the admin calls in `metrics` too.
+    #[must_use]
+    pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Self {
+        self.metrics = Some(metrics);
+        self
+    }
+
+    /// Counts one answered call.
+    fn count<T>(&self, method: &'static str, started: Instant, result: &Result<T, Status>) {
+        if let Some(m) = &self.metrics {
+            let code = result.as_ref().map_or_else(|s| s.code(), |_| tonic::Code::Ok);
+            m.record_call(method, &convert::code_name(code), started.elapsed());
+        }
     }
 
     fn authorize<T>(&self, request: &Request<T>, method: &str) -> Result<(), Status> {
@@ -38,6 +56,47 @@ impl AdminService {
 #[tonic::async_trait]
 impl ThresherAdmin for AdminService {
     async fn get_ruleset(
+        &self,
+        request: Request<pb::GetRulesetRequest>,
+    ) -> Result<Response<pb::GetRulesetResponse>, Status> {
+        let started = Instant::now();
+        let result = self.get_ruleset_inner(request).await;
+        self.count("GetRuleset", started, &result);
+        result
+    }
+
+    async fn validate_rules(
+        &self,
+        request: Request<pb::ValidateRulesRequest>,
+    ) -> Result<Response<pb::ValidateRulesResponse>, Status> {
+        let started = Instant::now();
+        let result = self.validate_rules_inner(request).await;
+        self.count("ValidateRules", started, &result);
+        result
+    }
+
+    async fn reload_rules(
+        &self,
+        request: Request<pb::ReloadRulesRequest>,
+    ) -> Result<Response<pb::ReloadRulesResponse>, Status> {
+        let started = Instant::now();
+        let result = self.reload_rules_inner(request).await;
+        self.count("ReloadRules", started, &result);
+        result
+    }
+}
+
+/// A compile failure as diagnostics (I/O cannot happen here: the sources are in memory).
+fn rule_errors(e: thresher_engine::Error) -> Vec<Diagnostic> {
+    match e {
+        thresher_engine::Error::Rules(d) => d,
+        other => vec![Diagnostic::error(codes::UNREADABLE, other.to_string())],
+    }
+}
+
+/// The handlers proper; the trait methods above count each call.
+impl AdminService {
+    async fn get_ruleset_inner(
         &self,
         _request: Request<pb::GetRulesetRequest>,
     ) -> Result<Response<pb::GetRulesetResponse>, Status> {
@@ -50,7 +109,7 @@ impl ThresherAdmin for AdminService {
         }))
     }
 
-    async fn validate_rules(
+    async fn validate_rules_inner(
         &self,
         request: Request<pb::ValidateRulesRequest>,
     ) -> Result<Response<pb::ValidateRulesResponse>, Status> {
@@ -97,7 +156,7 @@ impl ThresherAdmin for AdminService {
         Ok(Response::new(resp))
     }
 
-    async fn reload_rules(
+    async fn reload_rules_inner(
         &self,
         request: Request<pb::ReloadRulesRequest>,
     ) -> Result<Response<pb::ReloadRulesResponse>, Status> {
@@ -107,13 +166,5 @@ impl ThresherAdmin for AdminService {
             attempt: Some(convert::attempt(&attempt)),
             active_version: self.rules.active().map(|a| a.ruleset.version().to_owned()).unwrap_or_default(),
         }))
-    }
-}
-
-/// A compile failure as diagnostics (I/O cannot happen here: the sources are in memory).
-fn rule_errors(e: thresher_engine::Error) -> Vec<Diagnostic> {
-    match e {
-        thresher_engine::Error::Rules(d) => d,
-        other => vec![Diagnostic::error(codes::UNREADABLE, other.to_string())],
     }
 }

@@ -185,19 +185,22 @@ pub async fn serve(
     let options = ProcessOptions { max_document_bytes: cfg.max_document_bytes, ..ProcessOptions::default() };
     let svc = ThresherService::new(reloader.clone(), options.clone(), cfg.stream_window, cfg.max_in_flight);
     let admission = svc.admission();
+    let service_metrics = svc.metrics();
     if let Some(addr) = cfg.metrics_addr {
         let listener = metrics::bind(addr).await.map_err(|source| ServeError::Bind { addr, source })?;
         tracing::info!(addr = %listener.local_addr().unwrap_or(addr), "metrics at /metrics");
-        tokio::spawn(metrics::serve(listener, svc.metrics()));
+        tokio::spawn(metrics::serve(listener, service_metrics.clone()));
     }
     let limit = svc.message_limit();
     let thresher =
         ThresherServer::new(svc).max_decoding_message_size(limit).max_encoding_message_size(limit.saturating_mul(2));
     // ValidateRules carries rule files and sample documents, and answers with diffs of both.
     let token = auth::Token::new(cfg.admin_token.map(|s| s.0));
-    let admin = ThresherAdminServer::new(AdminService::new(reloader.clone(), options, token.clone()))
-        .max_decoding_message_size(limit.saturating_mul(2))
-        .max_encoding_message_size(limit.saturating_mul(4));
+    let admin = ThresherAdminServer::new(
+        AdminService::new(reloader.clone(), options, token.clone()).with_metrics(service_metrics.clone()),
+    )
+    .max_decoding_message_size(limit.saturating_mul(2))
+    .max_encoding_message_size(limit.saturating_mul(4));
     // With `--auth-scope all` every service but health checks the token before its handlers
     // run; a wrapper that lets every call through otherwise, so that one server is built.
     let guard = match cfg.auth_scope {

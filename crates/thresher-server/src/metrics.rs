@@ -58,7 +58,11 @@ impl Metrics {
         let latency: LatencyFamily = Family::new_with_constructor(latency_histogram);
         let documents = Counter::default();
         let bytes = Counter::default();
-        registry.register("calls", "Documents answered, by method and gRPC status code", calls.clone());
+        registry.register(
+            "calls",
+            "Calls answered (for ProcessStream: documents), by method and gRPC status code",
+            calls.clone(),
+        );
         registry.register(
             "call_duration_seconds",
             "Time from a document's arrival to its answer, by method",
@@ -72,12 +76,17 @@ impl Metrics {
 
     /// Records one document's answer: `code` is the gRPC status code name ("OK", ...).
     pub fn record(&self, method: &'static str, code: &str, took: Duration, text_bytes: usize) {
-        self.calls.get_or_create(&CallLabels { method, code: code.to_owned() }).inc();
-        self.latency.get_or_create(&MethodLabels { method }).observe(took.as_secs_f64());
+        self.record_call(method, code, took);
         if code == "OK" {
             self.documents.inc();
             self.bytes.inc_by(text_bytes as u64);
         }
+    }
+
+    /// Records one call that processes no document (the admin calls).
+    pub fn record_call(&self, method: &'static str, code: &str, took: Duration) {
+        self.calls.get_or_create(&CallLabels { method, code: code.to_owned() }).inc();
+        self.latency.get_or_create(&MethodLabels { method }).observe(took.as_secs_f64());
     }
 
     /// The metrics in the OpenMetrics text format.
