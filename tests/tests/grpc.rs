@@ -111,6 +111,7 @@ async fn health_reports_serving_then_sigterm_exits_cleanly() {
     use tonic_health::pb::health_check_response::ServingStatus;
     assert_eq!(server.health("thresher.v1.Thresher").await, Some(ServingStatus::Serving));
     assert_eq!(server.health("").await, Some(ServingStatus::Serving));
+    assert_eq!(server.health("thresher.v1.ThresherAdmin").await, Some(ServingStatus::Serving));
     let status = server.terminate().await;
     assert!(status.success(), "exit status {status:?}");
 }

@@ -352,6 +352,8 @@ async fn a_server_without_loadable_rules_is_not_ready_until_they_are_fixed() {
     assert!(ruleset(&server).await.active.is_none());
     assert_eq!(server.health("thresher.v1.Thresher").await, Some(ServingStatus::NotServing));
     assert_eq!(server.health("").await, Some(ServingStatus::NotServing));
+    // The admin service, where the failure is diagnosed, serves all along.
+    assert_eq!(server.health("thresher.v1.ThresherAdmin").await, Some(ServingStatus::Serving));
     let err = server.client().await.process(request(WIRE_DOC)).await.expect_err("not ready");
     assert_eq!(err.code(), Code::Unavailable);
     assert!(

@@ -177,6 +177,9 @@ pub async fn serve(
     let (health, health_service) = tonic_health::server::health_reporter();
     health.set_not_serving::<ThresherServer<ThresherService>>().await;
     health.set_service_status("", tonic_health::ServingStatus::NotServing).await;
+    // The admin service works without a ruleset (it is where a failing one is diagnosed), so it
+    // serves from the start, and stops only at shutdown.
+    health.set_serving::<ThresherAdminServer<AdminService>>().await;
     let reloader = Arc::new(Reloader::new(cfg.rules.clone(), Limits::default(), Some(health.clone())));
 
     let listener = TcpListener::bind(cfg.addr).await.map_err(|source| ServeError::Bind { addr: cfg.addr, source })?;
@@ -247,6 +250,7 @@ pub async fn serve(
         watcher.abort();
         let _ = watcher.await;
         health.set_not_serving::<ThresherServer<ThresherService>>().await;
+        health.set_not_serving::<ThresherAdminServer<AdminService>>().await;
         health.set_service_status("", tonic_health::ServingStatus::NotServing).await;
     };
     let server = builder
