@@ -188,3 +188,26 @@ async fn sustained_overload_is_shed_before_bodies_are_read_and_memory_stays_boun
     let mut c = channels[0].clone();
     c.process(request("after", "The talks ended.")).await.expect("recovered once the load is gone");
 }
+
+#[tokio::test]
+async fn sigterm_while_large_uploads_share_one_connection_loses_none() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let server = Server::start(&["--shutdown-grace-ms", "60000"]).await;
+    let doc = heavy(512);
+    // Eight 512 KB documents multiplexed on one HTTP/2 connection, SIGTERM while they upload.
+    let client = server.client().await;
+    let calls: Vec<_> = (0..8)
+        .map(|i| {
+            let mut c = client.clone();
+            let r = request(&format!("d{i}"), &doc);
+            tokio::spawn(async move { c.process(r).await.map(|r| r.into_inner().document_id) })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let status = server.terminate().await;
+    assert!(status.success(), "exit status {status:?}");
+    for (i, c) in calls.into_iter().enumerate() {
+        let id = c.await.expect("task").expect("a call sent before SIGTERM is answered, not dropped");
+        assert_eq!(id, format!("d{i}"));
+    }
+}

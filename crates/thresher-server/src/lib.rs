@@ -10,6 +10,7 @@
 pub mod admin;
 pub mod auth;
 pub mod convert;
+pub mod linger;
 pub mod metrics;
 pub mod reload;
 pub mod service;
@@ -26,6 +27,7 @@ use thresher_engine::{DEFAULT_MAX_DOCUMENT_BYTES, Limits, ProcessOptions};
 use thresher_proto::v1::thresher_admin_server::ThresherAdminServer;
 use thresher_proto::v1::thresher_server::ThresherServer;
 use tokio::net::TcpListener;
+use tokio_stream::StreamExt;
 use tokio_stream::wrappers::TcpListenerStream;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Identity, Server, ServerTlsConfig};
@@ -253,6 +255,13 @@ pub async fn serve(
         health.set_not_serving::<ThresherAdminServer<AdminService>>().await;
         health.set_service_status("", tonic_health::ServingStatus::NotServing).await;
     };
+    // Each connection's socket lingers after the connection ends, so that its last answer is
+    // not lost to a reset (see `linger`); shutdown waits for them below.
+    let lingering = linger::Lingering::default();
+    let accepted = {
+        let lingering = lingering.clone();
+        TcpListenerStream::new(listener).map(move |s| s.map(|s| lingering.wrap(s)))
+    };
     let server = builder
         .layer(service::explain_message_limit())
         .layer(admission)
@@ -261,7 +270,7 @@ pub async fn serve(
         .add_service(InterceptedService::new(reflection_v1alpha, guard.interceptor("server reflection")))
         .add_service(InterceptedService::new(thresher, guard.interceptor("thresher.v1.Thresher")))
         .add_service(InterceptedService::new(admin, guard.interceptor("thresher.v1.ThresherAdmin")))
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), drain);
+        .serve_with_incoming_shutdown(accepted, drain);
     // In-flight calls get the grace period to finish; a call that outlives it does not keep
     // the process (and a rolling update) waiting.
     let grace = Duration::from_millis(cfg.shutdown_grace_ms);
@@ -270,7 +279,12 @@ pub async fn serve(
         tokio::time::sleep(grace).await;
     };
     tokio::select! {
-        r = server => r?,
+        r = server => {
+            r?;
+            // Every call is answered; the clients get up to `LINGER` to read the answers and
+            // close their side before the process exits.
+            lingering.wait().await;
+        }
         () = overdue => tracing::warn!(grace_ms = cfg.shutdown_grace_ms, "grace period over: exiting with calls still in flight"),
     }
     tracing::info!("stopped");
