@@ -5,39 +5,18 @@
 //! `THRESHER_BENCH_RULES=DIR` measures other rules. The seeds are read from `$THRESHER_SHARED/corpus/seeds` (default `../shared` beside the
 //! repository).
 
-use std::path::PathBuf;
+mod common;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use thresher_engine::claims::{self, SpeakerKnowledge};
 use thresher_engine::{Document, Limits, ProcessOptions, Ruleset, Span};
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn seeds() -> Vec<Document> {
-    let shared = std::env::var_os("THRESHER_SHARED").map_or_else(|| repo().join("../shared"), PathBuf::from);
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(shared.join("corpus/seeds"))
-        .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
-        .unwrap_or_default();
-    paths.sort();
-    paths
-        .iter()
-        .filter_map(|p| {
-            let text = std::fs::read_to_string(p).ok()?;
-            Some(Document::new(p.file_name()?.to_string_lossy(), text))
-        })
-        .collect()
-}
-
 fn bench(c: &mut Criterion) {
-    // `THRESHER_BENCH_RULES` measures another rules directory (the shipped rules by default).
-    let dir = std::env::var_os("THRESHER_BENCH_RULES").map_or_else(|| repo().join("rules"), PathBuf::from);
-    let Ok(rules) = Ruleset::load_dir(&dir, Limits::default()) else {
+    let Ok(rules) = Ruleset::load_dir(&common::rules_dir(), Limits::default()) else {
         eprintln!("the shipped rules do not load; run `thresher check rules`");
         return;
     };
-    let docs = seeds();
+    let docs: Vec<Document> = common::seeds();
     if docs.is_empty() {
         eprintln!("no seed documents found: set THRESHER_SHARED");
         return;

@@ -51,13 +51,16 @@ struct LabelLog {
 #[derive(Debug, Clone)]
 pub struct ClaimHandle {
     facts: Arc<ClaimFacts>,
+    /// The text has no non-ASCII word characters (see [`crate::patterns::plain`]).
+    plain: bool,
     log: Arc<Mutex<LabelLog>>,
 }
 
 impl ClaimHandle {
     /// A handle over `facts` with no labels yet.
     pub fn new(facts: ClaimFacts) -> Self {
-        Self { facts: Arc::new(facts), log: Arc::default() }
+        let plain = crate::patterns::plain(&facts.text);
+        Self { facts: Arc::new(facts), plain, log: Arc::default() }
     }
 
     /// Attributes the labels that follow to `rule`.
@@ -121,7 +124,8 @@ impl ClaimHandle {
     fn find(&self, pattern: &str) -> HelperResult<Option<Span>> {
         let re = self.facts.patterns.regex(pattern).map_err(|m| fail(codes::BAD_PATTERN, m))?;
         let base = self.facts.start;
-        Ok(re.find(&self.facts.text).map(|m| Span::new(base + m.start(), base + m.end())))
+        let text = &self.facts.text;
+        Ok(re.on(text, Some(self.plain)).find(text).map(|m| Span::new(base + m.start(), base + m.end())))
     }
 
     fn find_cue(&self, pattern: &str) -> HelperResult<Option<Span>> {

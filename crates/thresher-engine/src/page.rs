@@ -11,12 +11,11 @@
 
 use std::sync::{Arc, Mutex, PoisonError};
 
-use regex::Regex;
 use rhai::{Dynamic, Engine, EvalAltResult, Map, Position};
 
 use crate::diag::codes;
 use crate::document::Span;
-use crate::patterns::Patterns;
+use crate::patterns::{self, Pattern, Patterns};
 
 /// A helper failure a rule author can act on; becomes a diagnostic with `code`.
 #[derive(Debug, Clone)]
@@ -127,10 +126,16 @@ impl Page {
     }
 
     fn chars(&self, i: usize) -> usize {
-        self.para(i).chars().count()
+        self.facts.lines.get(i).map_or(0, |l| l.chars)
     }
 
-    fn regex(&self, pattern: &str) -> HelperResult<Arc<Regex>> {
+    /// Whether `re` matches paragraph `i`.
+    fn matches(&self, re: &Pattern, i: usize) -> bool {
+        let text = self.para(i);
+        re.on(text, self.facts.lines.get(i).map(|l| l.plain)).is_match(text)
+    }
+
+    fn regex(&self, pattern: &str) -> HelperResult<Arc<Pattern>> {
         self.ctx.patterns.regex(pattern).map_err(|m| fail(codes::BAD_PATTERN, m))
     }
 
@@ -178,9 +183,9 @@ struct Opts {
     min_chars: Option<usize>,
     first: Option<usize>,
     last: Option<usize>,
-    unless: Option<Arc<Regex>>,
-    end_at: Option<Arc<Regex>>,
-    continue_if: Option<Arc<Regex>>,
+    unless: Option<Arc<Pattern>>,
+    end_at: Option<Arc<Pattern>>,
+    continue_if: Option<Arc<Pattern>>,
     short: Option<usize>,
     max_lines: Option<usize>,
     max_items: Option<usize>,
@@ -219,7 +224,7 @@ impl Opts {
                     fail(codes::RULE_RUNTIME, format!("option `{key}` of `{helper}` must be a whole number ≥ 0"))
                 })
             };
-            let pattern = || -> HelperResult<Arc<Regex>> {
+            let pattern = || -> HelperResult<Arc<Pattern>> {
                 let s = value.clone().into_immutable_string().map_err(|_| {
                     fail(codes::RULE_RUNTIME, format!("option `{key}` of `{helper}` must be a pattern string"))
                 })?;
@@ -285,7 +290,7 @@ impl Opts {
         {
             return false;
         }
-        !self.unless.as_ref().is_some_and(|re| re.is_match(page.para(i)))
+        !self.unless.as_ref().is_some_and(|re| page.matches(re, i))
     }
 }
 
@@ -294,7 +299,7 @@ fn drop_lines(page: &Page, kind: &str, pattern: &str, opts: Option<&Map>) -> Hel
     let o = Opts::parse(page, "drop_lines", opts, LINE_OPTS)?;
     let mut n = 0;
     for i in 0..page.ctx.paras.len() {
-        if o.eligible(page, i) && re.is_match(page.para(i)) {
+        if o.eligible(page, i) && page.matches(&re, i) {
             n += page.mark_paras(kind, i, i)?;
         }
     }
@@ -308,7 +313,7 @@ fn drop_from(page: &Page, kind: &str, start: &str, opts: Option<&Map>) -> Helper
     let bounded = o.continue_if.is_some() || o.short.is_some();
     let (mut i, mut n) = (0, 0);
     while i < n_paras {
-        if !(o.eligible(page, i) && re.is_match(page.para(i))) {
+        if !(o.eligible(page, i) && page.matches(&re, i)) {
             i += 1;
             continue;
         }
@@ -316,13 +321,12 @@ fn drop_from(page: &Page, kind: &str, start: &str, opts: Option<&Map>) -> Helper
         let mut end = i;
         let mut j = i + 1;
         while j < n_paras && j - i < cap {
-            let line = page.para(j);
-            if o.end_at.as_ref().is_some_and(|u| u.is_match(line)) {
+            if o.end_at.as_ref().is_some_and(|u| page.matches(u, j)) {
                 end = j;
                 break;
             }
             let continues = !bounded
-                || o.continue_if.as_ref().is_some_and(|w| w.is_match(line))
+                || o.continue_if.as_ref().is_some_and(|w| page.matches(w, j))
                 || o.short.is_some_and(|s| page.chars(j) <= s);
             if !continues {
                 break;
@@ -344,8 +348,8 @@ fn drop_between(page: &Page, kind: &str, start: &str, end: &str, opts: Option<&M
     let n_paras = page.ctx.paras.len();
     let (mut i, mut n) = (0, 0);
     while i < n_paras {
-        if o.eligible(page, i) && start_re.is_match(page.para(i)) {
-            let stop = (i..n_paras.min(i.saturating_add(cap))).find(|&j| end_re.is_match(page.para(j)));
+        if o.eligible(page, i) && page.matches(&start_re, i) {
+            let stop = (i..n_paras.min(i.saturating_add(cap))).find(|&j| page.matches(&end_re, j));
             if let Some(j) = stop {
                 n += page.mark_paras(kind, i, j)?;
                 i = j + 1;
@@ -373,7 +377,7 @@ fn drop_list(page: &Page, kind: &str, heading: &str, opts: Option<&Map>) -> Help
     let n_paras = page.ctx.paras.len();
     let (mut i, mut n) = (0, 0);
     while i < n_paras {
-        if !(o.eligible(page, i) && re.is_match(page.para(i))) {
+        if !(o.eligible(page, i) && page.matches(&re, i)) {
             i += 1;
             continue;
         }
@@ -381,7 +385,7 @@ fn drop_list(page: &Page, kind: &str, heading: &str, opts: Option<&Map>) -> Help
         while end + 1 < n_paras
             && end - i < max_items
             && list_item(page.para(end + 1), item_chars)
-            && !re.is_match(page.para(end + 1))
+            && !page.matches(&re, end + 1)
         {
             end += 1;
         }
@@ -400,7 +404,8 @@ fn drop_text(page: &Page, kind: &str, pattern: &str, opts: Option<&Map>) -> Help
             continue;
         }
         let base = page.ctx.paras[i].start;
-        for m in re.find_iter(page.para(i)) {
+        let text = page.para(i);
+        for m in re.on(text, page.facts.lines.get(i).map(|l| l.plain)).find_iter(text) {
             if !m.is_empty() {
                 page.mark(kind, Span::new(base + m.start(), base + m.end()))?;
                 n += 1;
@@ -420,17 +425,12 @@ fn index(page: &Page, i: i64) -> Option<usize> {
 fn find(page: &Page, pattern: &str, from: i64) -> HelperResult<i64> {
     let re = page.regex(pattern)?;
     let start = usize::try_from(from.max(0)).unwrap_or(0);
-    Ok((start..page.ctx.paras.len())
-        .find(|&i| re.is_match(page.para(i)))
-        .map_or(-1, |i| i64::try_from(i).unwrap_or(-1)))
+    Ok((start..page.ctx.paras.len()).find(|&i| page.matches(&re, i)).map_or(-1, |i| i64::try_from(i).unwrap_or(-1)))
 }
 
 fn find_last(page: &Page, pattern: &str) -> HelperResult<i64> {
     let re = page.regex(pattern)?;
-    Ok((0..page.ctx.paras.len())
-        .rev()
-        .find(|&i| re.is_match(page.para(i)))
-        .map_or(-1, |i| i64::try_from(i).unwrap_or(-1)))
+    Ok((0..page.ctx.paras.len()).rev().find(|&i| page.matches(&re, i)).map_or(-1, |i| i64::try_from(i).unwrap_or(-1)))
 }
 
 /// Which part of the page a line is in, relative to the article: the main run of prose.
@@ -482,6 +482,10 @@ struct LineFacts {
     /// Part of a sentence broken over lines at a link: the line before ends mid-sentence ("on
     /// the", a comma) or this one starts in lower case.
     broken: bool,
+    /// Length in characters.
+    chars: usize,
+    /// No non-ASCII word characters: patterns may run with ASCII word boundaries.
+    plain: bool,
 }
 
 /// Facts about the whole document.
@@ -629,7 +633,8 @@ impl LineFacts {
                 || (has_digit && words <= 16 && names_a_date(bare))
                 || (bare.ends_with(':') && words <= 8));
         let headline = !prose && !residue && !meta && !fragment && !bare.starts_with('(') && (3..=40).contains(&words);
-        Self { words, prose, headline, meta, residue, ..Self::default() }
+        let chars = line.chars().count();
+        Self { words, prose, headline, meta, residue, chars, plain: patterns::plain(line), ..Self::default() }
     }
 }
 

@@ -4,12 +4,21 @@
 //! the cost of compiling is paid on first use and then shared by every document the ruleset
 //! processes. Loading a ruleset runs every rule once on an empty document, which compiles the
 //! patterns of every unconditional call up front and reports a bad one as a load error.
+//!
+//! `\b` is a Unicode word boundary, which the regex crate's fast engine (a lazy DFA) cannot
+//! evaluate on non-ASCII text; on such text it falls back to engines several times slower,
+//! and every article has curly quotes. Yet on a text whose non-ASCII characters are none of
+//! them letters, digits or marks, a Unicode boundary and an ASCII boundary are the same thing.
+//! So a pattern with Unicode boundaries is compiled twice, as written and with ASCII
+//! boundaries, and [`Pattern`] picks the ASCII twin for every text where the two agree (see
+//! [`plain`]). Authors keep writing `\b`.
 
 use std::collections::HashMap;
 use std::sync::{Arc, PoisonError, RwLock};
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex::{Regex, RegexBuilder};
+use regex_syntax::hir::{self, Hir, HirKind, Look};
 
 /// Compiled regex size limit: keeps a pathological pattern from taking memory or time.
 const REGEX_SIZE_LIMIT: usize = 8 << 20;
@@ -17,22 +26,17 @@ const REGEX_SIZE_LIMIT: usize = 8 << 20;
 /// The pattern cache of one ruleset.
 #[derive(Debug, Default)]
 pub struct Patterns {
-    regexes: RwLock<HashMap<String, Arc<Regex>>>,
+    regexes: RwLock<HashMap<String, Arc<Pattern>>>,
     terms: RwLock<HashMap<Vec<String>, Arc<AhoCorasick>>>,
 }
 
 impl Patterns {
     /// The compiled form of `pattern`, compiling it on first use.
-    pub fn regex(&self, pattern: &str) -> Result<Arc<Regex>, String> {
+    pub fn regex(&self, pattern: &str) -> Result<Arc<Pattern>, String> {
         if let Some(re) = self.regexes.read().unwrap_or_else(PoisonError::into_inner).get(pattern) {
             return Ok(re.clone());
         }
-        let re = RegexBuilder::new(pattern)
-            .size_limit(REGEX_SIZE_LIMIT)
-            .dfa_size_limit(REGEX_SIZE_LIMIT)
-            .build()
-            .map(Arc::new)
-            .map_err(|e| format!("invalid pattern `{pattern}`: {e}"))?;
+        let re = Arc::new(Pattern::new(pattern)?);
         self.regexes.write().unwrap_or_else(PoisonError::into_inner).insert(pattern.to_owned(), re.clone());
         Ok(re)
     }
@@ -63,6 +67,97 @@ impl Patterns {
     }
 }
 
+/// A compiled rule pattern: the regex as written and, when it has Unicode word boundaries,
+/// its twin with ASCII boundaries for the texts where the two cannot differ.
+#[derive(Debug)]
+pub struct Pattern {
+    full: Regex,
+    ascii: Option<Regex>,
+}
+
+fn build(pattern: &str) -> Result<Regex, regex::Error> {
+    RegexBuilder::new(pattern).size_limit(REGEX_SIZE_LIMIT).dfa_size_limit(REGEX_SIZE_LIMIT).build()
+}
+
+impl Pattern {
+    /// Compiles `pattern`; the error names the pattern.
+    pub fn new(pattern: &str) -> Result<Self, String> {
+        let full = build(pattern).map_err(|e| format!("invalid pattern `{pattern}`: {e}"))?;
+        // The twin is an optimisation: a pattern it cannot be made for is used as written.
+        let ascii = regex_syntax::Parser::new()
+            .parse(pattern)
+            .ok()
+            .and_then(|h| ascii_boundaries(&h))
+            .and_then(|h| build(&h.to_string()).ok());
+        Ok(Self { full, ascii })
+    }
+
+    /// The regex to run on `text`, whose [`plain`] flag the caller may know already.
+    pub fn on(&self, text: &str, plain_text: Option<bool>) -> &Regex {
+        match &self.ascii {
+            Some(ascii) if plain_text.unwrap_or_else(|| plain(text)) => ascii,
+            _ => &self.full,
+        }
+    }
+
+    /// Whether the pattern matches somewhere in `text`.
+    pub fn is_match(&self, text: &str) -> bool {
+        self.on(text, None).is_match(text)
+    }
+
+    /// The first match in `text`.
+    pub fn find<'t>(&self, text: &'t str) -> Option<regex::Match<'t>> {
+        self.on(text, None).find(text)
+    }
+
+    /// Every match in `text`.
+    pub fn find_iter<'r, 't>(&'r self, text: &'t str) -> regex::Matches<'r, 't> {
+        self.on(text, None).find_iter(text)
+    }
+
+    /// The pattern as written.
+    pub fn as_str(&self) -> &str {
+        self.full.as_str()
+    }
+}
+
+/// True when no character of `text` outside ASCII is a word character (letter, digit, mark,
+/// connector): there, Unicode and ASCII word boundaries fall in the same places.
+pub fn plain(text: &str) -> bool {
+    text.is_ascii() || !text.chars().any(|c| !c.is_ascii() && regex_syntax::is_word_character(c))
+}
+
+/// `hir` with every Unicode word-boundary assertion made ASCII; None when it has none.
+fn ascii_boundaries(hir: &Hir) -> Option<Hir> {
+    fn walk(h: &Hir, changed: &mut bool) -> Hir {
+        match h.kind() {
+            HirKind::Look(look) => {
+                let ascii = match look {
+                    Look::WordUnicode => Look::WordAscii,
+                    Look::WordUnicodeNegate => Look::WordAsciiNegate,
+                    Look::WordStartUnicode => Look::WordStartAscii,
+                    Look::WordEndUnicode => Look::WordEndAscii,
+                    Look::WordStartHalfUnicode => Look::WordStartHalfAscii,
+                    Look::WordEndHalfUnicode => Look::WordEndHalfAscii,
+                    other => *other,
+                };
+                *changed |= ascii != *look;
+                Hir::look(ascii)
+            }
+            HirKind::Repetition(r) => {
+                Hir::repetition(hir::Repetition { sub: Box::new(walk(&r.sub, changed)), ..r.clone() })
+            }
+            HirKind::Capture(c) => Hir::capture(hir::Capture { sub: Box::new(walk(&c.sub, changed)), ..c.clone() }),
+            HirKind::Concat(subs) => Hir::concat(subs.iter().map(|s| walk(s, changed)).collect()),
+            HirKind::Alternation(subs) => Hir::alternation(subs.iter().map(|s| walk(s, changed)).collect()),
+            HirKind::Empty | HirKind::Literal(_) | HirKind::Class(_) => h.clone(),
+        }
+    }
+    let mut changed = false;
+    let out = walk(hir, &mut changed);
+    changed.then_some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -76,5 +171,31 @@ mod tests {
         assert_eq!(p.len(), 1);
         let err = p.regex("(unclosed").err().unwrap_or_default();
         assert!(err.contains("invalid pattern `(unclosed`"), "{err}");
+    }
+
+    #[test]
+    fn the_ascii_twin_agrees_with_the_pattern_wherever_it_is_used() {
+        let p = Pattern::new(r"(?i)\b(accus\w*|blam\w*|war crimes?)\b").unwrap_or_else(|e| panic!("{e}"));
+        assert!(p.ascii.is_some());
+        let texts = [
+            "He accused them \u{201c}of war crimes\u{201d}.",
+            "“Blame” was the word — and accusations followed.",
+            "Überaccused is one word; so is accusé.",
+            "naïve blamé",
+            "",
+        ];
+        for t in texts {
+            let full: Vec<_> = p.full.find_iter(t).map(|m| m.range()).collect();
+            let used: Vec<_> = p.find_iter(t).map(|m| m.range()).collect();
+            assert_eq!(full, used, "{t:?}");
+        }
+        // Texts with non-ASCII letters take the pattern as written.
+        assert!(!plain("accusé"));
+        assert!(plain("“accused” — 10 €"));
+        // Patterns without `\b` get no twin; capture groups keep their numbers.
+        assert!(Pattern::new("^Photo:").map(|p| p.ascii.is_none()).unwrap_or(false));
+        let c = Pattern::new(r"\b(?P<w>\w+)\b").unwrap_or_else(|e| panic!("{e}"));
+        let twin = c.ascii.as_ref().map(|r| r.capture_names().collect::<Vec<_>>());
+        assert_eq!(twin, Some(vec![None, Some("w")]));
     }
 }
