@@ -8,12 +8,13 @@
 
 use std::sync::{Arc, Mutex, PoisonError};
 
+use regex::SetMatches;
 use rhai::{Array, Engine, EvalAltResult};
 
 use crate::diag::codes;
 use crate::document::{ClaimForm, Label, Span};
 use crate::page::fail;
-use crate::patterns::Patterns;
+use crate::patterns::{Patterns, Role};
 
 type HelperResult<T> = Result<T, Box<EvalAltResult>>;
 
@@ -53,6 +54,8 @@ pub struct ClaimHandle {
     facts: Arc<ClaimFacts>,
     /// The text has no non-ASCII word characters (see [`crate::patterns::plain`]).
     plain: bool,
+    /// Which patterns of the ruleset's claim set match the text.
+    hits: Option<Arc<SetMatches>>,
     log: Arc<Mutex<LabelLog>>,
 }
 
@@ -60,7 +63,8 @@ impl ClaimHandle {
     /// A handle over `facts` with no labels yet.
     pub fn new(facts: ClaimFacts) -> Self {
         let plain = crate::patterns::plain(&facts.text);
-        Self { facts: Arc::new(facts), plain, log: Arc::default() }
+        let hits = facts.patterns.set(Role::Claim).map(|set| Arc::new(set.hits(&facts.text, plain)));
+        Self { facts: Arc::new(facts), plain, hits, log: Arc::default() }
     }
 
     /// Attributes the labels that follow to `rule`.
@@ -122,7 +126,13 @@ impl ClaimHandle {
 
     /// The span of the first match of `pattern` in the claim's text.
     fn find(&self, pattern: &str) -> HelperResult<Option<Span>> {
-        let re = self.facts.patterns.regex(pattern).map_err(|m| fail(codes::BAD_PATTERN, m))?;
+        let re = self.facts.patterns.regex_in(Role::Claim, pattern).map_err(|m| fail(codes::BAD_PATTERN, m))?;
+        // The set says whether it matches; only a match needs the search for where.
+        if let (Some(slot), Some(hits)) = (re.slot(Role::Claim), &self.hits)
+            && !hits.matched(slot)
+        {
+            return Ok(None);
+        }
         let base = self.facts.start;
         let text = &self.facts.text;
         Ok(re.on(text, Some(self.plain)).find(text).map(|m| Span::new(base + m.start(), base + m.end())))

@@ -15,7 +15,7 @@ use rhai::{Dynamic, Engine, EvalAltResult, Map, Position};
 
 use crate::diag::codes;
 use crate::document::Span;
-use crate::patterns::{self, Pattern, Patterns};
+use crate::patterns::{self, Pattern, Patterns, Role};
 
 /// A helper failure a rule author can act on; becomes a diagnostic with `code`.
 #[derive(Debug, Clone)]
@@ -129,14 +129,19 @@ impl Page {
         self.facts.lines.get(i).map_or(0, |l| l.chars)
     }
 
-    /// Whether `re` matches paragraph `i`.
+    /// Whether `re` matches paragraph `i`: a lookup for the patterns of the ruleset's line set.
     fn matches(&self, re: &Pattern, i: usize) -> bool {
+        if let Some(slot) = re.slot(Role::Line)
+            && let Some(hits) = self.facts.hits.get(i)
+        {
+            return hits.matched(slot);
+        }
         let text = self.para(i);
         re.on(text, self.facts.lines.get(i).map(|l| l.plain)).is_match(text)
     }
 
     fn regex(&self, pattern: &str) -> HelperResult<Arc<Pattern>> {
-        self.ctx.patterns.regex(pattern).map_err(|m| fail(codes::BAD_PATTERN, m))
+        self.ctx.patterns.regex_in(Role::Line, pattern).map_err(|m| fail(codes::BAD_PATTERN, m))
     }
 
     fn mark(&self, kind: &str, span: Span) -> HelperResult<()> {
@@ -492,6 +497,8 @@ struct LineFacts {
 #[derive(Debug, Default)]
 struct Facts {
     lines: Vec<LineFacts>,
+    /// Per line, which patterns of the ruleset's line set match it (empty before it is sealed).
+    hits: Vec<regex::SetMatches>,
     /// First and last line of the article: the largest cluster of prose lines.
     article: Option<(usize, usize)>,
 }
@@ -684,7 +691,11 @@ impl Facts {
             }
         }
         let article = article_span(&lines, &texts);
-        Self { lines, article }
+        let hits = ctx
+            .patterns
+            .set(Role::Line)
+            .map_or_else(Vec::new, |set| texts.iter().zip(&lines).map(|(t, l)| set.hits(t, l.plain)).collect());
+        Self { lines, hits, article }
     }
 
     fn line(&self, i: usize) -> LineFacts {

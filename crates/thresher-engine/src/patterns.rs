@@ -12,22 +12,55 @@
 //! So a pattern with Unicode boundaries is compiled twice, as written and with ASCII
 //! boundaries, and [`Pattern`] picks the ASCII twin for every text where the two agree (see
 //! [`plain`]). Authors keep writing `\b`.
+//!
+//! Most rules scan every line with their own pattern, so a page of 80 lines meets the generic
+//! rules' 70 patterns thousands of times, and each regex search has a fixed cost. Once a
+//! ruleset has loaded, the patterns its generic rules use on lines, and those its claim rules
+//! use on claim texts, are each gathered into a [`PatternSet`]: one pass over a line answers
+//! all of them, and a rule's search becomes a lookup ([`Pattern::slot`]). Patterns seen only
+//! later (an outlet's rules, a rule's conditional branch) run on their own as before.
 
 use std::collections::HashMap;
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
-use regex::{Regex, RegexBuilder};
+use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder, SetMatches};
 use regex_syntax::hir::{self, Hir, HirKind, Look};
 
 /// Compiled regex size limit: keeps a pathological pattern from taking memory or time.
 const REGEX_SIZE_LIMIT: usize = 8 << 20;
+
+/// Compiled size limit of a [`PatternSet`]; a set that would be larger is not built.
+const SET_SIZE_LIMIT: usize = 64 << 20;
+
+/// What a pattern is run on, for gathering patterns into sets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// A line of the page (boilerplate helpers).
+    Line,
+    /// The text of a claim (claim-rule helpers).
+    Claim,
+}
+
+impl Role {
+    fn index(self) -> usize {
+        match self {
+            Self::Line => 0,
+            Self::Claim => 1,
+        }
+    }
+}
 
 /// The pattern cache of one ruleset.
 #[derive(Debug, Default)]
 pub struct Patterns {
     regexes: RwLock<HashMap<String, Arc<Pattern>>>,
     terms: RwLock<HashMap<Vec<String>, Arc<AhoCorasick>>>,
+    /// While loading: the role whose patterns are being gathered, and those seen so far.
+    recording: Mutex<Option<(Role, Vec<Arc<Pattern>>)>>,
+    is_recording: AtomicBool,
+    sets: [OnceLock<PatternSet>; 2],
 }
 
 impl Patterns {
@@ -39,6 +72,52 @@ impl Patterns {
         let re = Arc::new(Pattern::new(pattern)?);
         self.regexes.write().unwrap_or_else(PoisonError::into_inner).insert(pattern.to_owned(), re.clone());
         Ok(re)
+    }
+
+    /// [`Self::regex`] for a pattern run in `role`, noted while that role's set is gathered.
+    pub fn regex_in(&self, role: Role, pattern: &str) -> Result<Arc<Pattern>, String> {
+        let re = self.regex(pattern)?;
+        if self.is_recording.load(Ordering::Relaxed)
+            && let Some((r, seen)) = &mut *self.recording.lock().unwrap_or_else(PoisonError::into_inner)
+            && *r == role
+            && !seen.iter().any(|p| Arc::ptr_eq(p, &re))
+        {
+            seen.push(re.clone());
+        }
+        Ok(re)
+    }
+
+    /// Starts gathering the patterns run in `role`.
+    pub fn gather(&self, role: Role) {
+        *self.recording.lock().unwrap_or_else(PoisonError::into_inner) = Some((role, Vec::new()));
+        self.is_recording.store(true, Ordering::Relaxed);
+    }
+
+    /// Builds the set of the patterns gathered since [`Self::gather`]. Does nothing when the
+    /// set is already built, or when it would be too large (its patterns then run one by one).
+    pub fn seal(&self) {
+        self.is_recording.store(false, Ordering::Relaxed);
+        let Some((role, seen)) = self.recording.lock().unwrap_or_else(PoisonError::into_inner).take() else {
+            return;
+        };
+        // On lines, only patterns anchored at the start join the set: a set search runs to the
+        // end of the text, while alone such a pattern stops after a few bytes, and unanchored
+        // patterns alone keep their literal prefilters and reverse searches from `$`.
+        let seen: Vec<Arc<Pattern>> = seen.into_iter().filter(|p| role != Role::Line || p.anchored_start).collect();
+        if seen.is_empty() || self.sets[role.index()].get().is_some() {
+            return;
+        }
+        if let Some(set) = PatternSet::build(&seen) {
+            for (slot, p) in seen.iter().enumerate() {
+                let _ = p.slots[role.index()].set(slot);
+            }
+            let _ = self.sets[role.index()].set(set);
+        }
+    }
+
+    /// The set of `role`'s patterns, once sealed.
+    pub fn set(&self, role: Role) -> Option<&PatternSet> {
+        self.sets[role.index()].get()
     }
 
     /// A case-insensitive multi-term matcher for `terms`, built on first use.
@@ -67,12 +146,40 @@ impl Patterns {
     }
 }
 
+/// Patterns searched together: which of them match a text, in one pass.
+#[derive(Debug)]
+pub struct PatternSet {
+    full: RegexSet,
+    /// With ASCII word boundaries (see [`Pattern`]), for [`plain`] texts.
+    ascii: RegexSet,
+}
+
+impl PatternSet {
+    fn build(patterns: &[Arc<Pattern>]) -> Option<Self> {
+        let build = |sources: Vec<&str>| {
+            RegexSetBuilder::new(sources).size_limit(SET_SIZE_LIMIT).dfa_size_limit(SET_SIZE_LIMIT).build().ok()
+        };
+        let full = build(patterns.iter().map(|p| p.full.as_str()).collect())?;
+        let ascii = build(patterns.iter().map(|p| p.ascii.as_ref().unwrap_or(&p.full).as_str()).collect())?;
+        Some(Self { full, ascii })
+    }
+
+    /// Which patterns match `text` (whose [`plain`] flag is `plain_text`).
+    pub fn hits(&self, text: &str, plain_text: bool) -> SetMatches {
+        if plain_text { self.ascii.matches(text) } else { self.full.matches(text) }
+    }
+}
+
 /// A compiled rule pattern: the regex as written and, when it has Unicode word boundaries,
 /// its twin with ASCII boundaries for the texts where the two cannot differ.
 #[derive(Debug)]
 pub struct Pattern {
     full: Regex,
     ascii: Option<Regex>,
+    /// Its index in each role's [`PatternSet`], when it is in one.
+    slots: [OnceLock<usize>; 2],
+    /// Every match starts at the start of the text (`^...`).
+    anchored_start: bool,
 }
 
 fn build(pattern: &str) -> Result<Regex, regex::Error> {
@@ -84,12 +191,15 @@ impl Pattern {
     pub fn new(pattern: &str) -> Result<Self, String> {
         let full = build(pattern).map_err(|e| format!("invalid pattern `{pattern}`: {e}"))?;
         // The twin is an optimisation: a pattern it cannot be made for is used as written.
-        let ascii = regex_syntax::Parser::new()
-            .parse(pattern)
-            .ok()
-            .and_then(|h| ascii_boundaries(&h))
-            .and_then(|h| build(&h.to_string()).ok());
-        Ok(Self { full, ascii })
+        let hir = regex_syntax::Parser::new().parse(pattern).ok();
+        let anchored_start = hir.as_ref().is_some_and(|h| h.properties().look_set_prefix().contains(Look::Start));
+        let ascii = hir.as_ref().and_then(ascii_boundaries).and_then(|h| build(&h.to_string()).ok());
+        Ok(Self { full, ascii, slots: Default::default(), anchored_start })
+    }
+
+    /// Its index in `role`'s [`PatternSet`], if it is in it.
+    pub fn slot(&self, role: Role) -> Option<usize> {
+        self.slots[role.index()].get().copied()
     }
 
     /// The regex to run on `text`, whose [`plain`] flag the caller may know already.
@@ -197,5 +307,27 @@ mod tests {
         let c = Pattern::new(r"\b(?P<w>\w+)\b").unwrap_or_else(|e| panic!("{e}"));
         let twin = c.ascii.as_ref().map(|r| r.capture_names().collect::<Vec<_>>());
         assert_eq!(twin, Some(vec![None, Some("w")]));
+    }
+
+    #[test]
+    fn a_sealed_set_answers_for_the_gathered_patterns_only() {
+        let p = Patterns::default();
+        p.gather(Role::Line);
+        let photo = p.regex_in(Role::Line, "^Photo:").unwrap_or_else(|e| panic!("{e}"));
+        let word = p.regex_in(Role::Line, r"(?i)^\W*\bdonate\b").unwrap_or_else(|e| panic!("{e}"));
+        let inside = p.regex_in(Role::Line, "Photo:").unwrap_or_else(|e| panic!("{e}"));
+        let other = p.regex_in(Role::Claim, "denied").unwrap_or_else(|e| panic!("{e}"));
+        p.seal();
+        let late = p.regex_in(Role::Line, "late").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((photo.slot(Role::Line), word.slot(Role::Line)), (Some(0), Some(1)));
+        // Unanchored line patterns search on their own.
+        assert_eq!(inside.slot(Role::Line), None);
+        assert_eq!((other.slot(Role::Line), other.slot(Role::Claim), late.slot(Role::Line)), (None, None, None));
+        let set = p.set(Role::Line).unwrap_or_else(|| panic!("sealed"));
+        for text in ["Photo: AP", "“Donate” now", "donateé", "nothing"] {
+            let hits = set.hits(text, plain(text));
+            assert_eq!(hits.matched(0), photo.is_match(text), "{text}");
+            assert_eq!(hits.matched(1), word.is_match(text), "{text}");
+        }
     }
 }

@@ -29,7 +29,7 @@ use crate::document::ClaimForm;
 use crate::error::{Error, Result};
 use crate::fixtures::Fixture;
 use crate::page::{HelperError, Page, PageCtx};
-use crate::patterns::Patterns;
+use crate::patterns::{Patterns, Role};
 use crate::sandbox::{self, Limits, TIME_BUDGET_TOKEN};
 
 /// The text of every rule file, keyed by path relative to the rules directory ("/"-separated).
@@ -277,7 +277,6 @@ impl Ruleset {
             metadata: Map::new(),
             patterns: self.patterns.clone(),
         });
-        let rules = self.outlets.iter().flat_map(|o| o.rules.iter()).chain(&self.generic);
         let claim = ClaimHandle::new(ClaimFacts {
             text: String::new(),
             start: 0,
@@ -289,11 +288,18 @@ impl Ruleset {
             outlet: String::new(),
             patterns: self.patterns.clone(),
         });
-        rules
-            .filter_map(|r| self.call_rule(r, &page).err())
-            .chain(self.claim_rules.iter().filter_map(|r| self.call_claim_rule(r, &claim).err()))
-            .filter(|d| d.code == codes::BAD_PATTERN)
-            .collect()
+        // The generic rules' line patterns and the claim rules' text patterns each become one
+        // set (see `patterns`); outlet rules run on few documents and keep their own.
+        let mut diags = Vec::new();
+        self.patterns.gather(Role::Line);
+        diags.extend(self.generic.iter().filter_map(|r| self.call_rule(r, &page).err()));
+        self.patterns.seal();
+        diags.extend(self.outlets.iter().flat_map(|o| o.rules.iter()).filter_map(|r| self.call_rule(r, &page).err()));
+        self.patterns.gather(Role::Claim);
+        diags.extend(self.claim_rules.iter().filter_map(|r| self.call_claim_rule(r, &claim).err()));
+        self.patterns.seal();
+        diags.retain(|d| d.code == codes::BAD_PATTERN);
+        diags
     }
 
     /// Calls claim rule `rule` on `claim`.
