@@ -63,7 +63,7 @@ impl ClaimHandle {
     /// A handle over `facts` with no labels yet.
     pub fn new(facts: ClaimFacts) -> Self {
         let plain = crate::patterns::plain(&facts.text);
-        let hits = facts.patterns.set(Role::Claim).map(|set| Arc::new(set.hits(&facts.text, plain)));
+        let hits = facts.patterns.set(Role::Claim).and_then(|set| set.hits(&facts.text, plain)).map(Arc::new);
         Self { facts: Arc::new(facts), plain, hits, log: Arc::default() }
     }
 

@@ -132,7 +132,7 @@ impl Page {
     /// Whether `re` matches paragraph `i`: a lookup for the patterns of the ruleset's line set.
     fn matches(&self, re: &Pattern, i: usize) -> bool {
         if let Some(slot) = re.slot(Role::Line)
-            && let Some(hits) = self.facts.hits.get(i)
+            && let Some(Some(hits)) = self.facts.hits.get(i)
         {
             return hits.matched(slot);
         }
@@ -497,8 +497,9 @@ struct LineFacts {
 #[derive(Debug, Default)]
 struct Facts {
     lines: Vec<LineFacts>,
-    /// Per line, which patterns of the ruleset's line set match it (empty before it is sealed).
-    hits: Vec<regex::SetMatches>,
+    /// Per line, which patterns of the ruleset's line set match it (empty before it is
+    /// sealed; None for lines the set cannot answer for).
+    hits: Vec<Option<regex::SetMatches>>,
     /// First and last line of the article: the largest cluster of prose lines.
     article: Option<(usize, usize)>,
 }

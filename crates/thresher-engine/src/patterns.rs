@@ -149,8 +149,9 @@ impl Patterns {
 /// Patterns searched together: which of them match a text, in one pass.
 #[derive(Debug)]
 pub struct PatternSet {
-    full: RegexSet,
-    /// With ASCII word boundaries (see [`Pattern`]), for [`plain`] texts.
+    /// With ASCII word boundaries (see [`Pattern`]), so it answers for [`plain`] texts only;
+    /// the others (a few lines and claims with accented or non-Latin letters) search pattern
+    /// by pattern. A second set for them would double the set's compile time and memory.
     ascii: RegexSet,
 }
 
@@ -159,14 +160,13 @@ impl PatternSet {
         let build = |sources: Vec<&str>| {
             RegexSetBuilder::new(sources).size_limit(SET_SIZE_LIMIT).dfa_size_limit(SET_SIZE_LIMIT).build().ok()
         };
-        let full = build(patterns.iter().map(|p| p.full.as_str()).collect())?;
-        let ascii = build(patterns.iter().map(|p| p.ascii.as_ref().unwrap_or(&p.full).as_str()).collect())?;
-        Some(Self { full, ascii })
+        let ascii = build(patterns.iter().map(|p| p.ascii_src.as_deref().unwrap_or(p.full.as_str())).collect())?;
+        Some(Self { ascii })
     }
 
-    /// Which patterns match `text` (whose [`plain`] flag is `plain_text`).
-    pub fn hits(&self, text: &str, plain_text: bool) -> SetMatches {
-        if plain_text { self.ascii.matches(text) } else { self.full.matches(text) }
+    /// Which patterns match `text`, when it is [`plain`] (`plain_text`); None otherwise.
+    pub fn hits(&self, text: &str, plain_text: bool) -> Option<SetMatches> {
+        plain_text.then(|| self.ascii.matches(text))
     }
 }
 
@@ -175,7 +175,9 @@ impl PatternSet {
 #[derive(Debug)]
 pub struct Pattern {
     full: Regex,
-    ascii: Option<Regex>,
+    /// The twin's source; the twin is compiled on first use (patterns in a set rarely need it).
+    ascii_src: Option<String>,
+    ascii: OnceLock<Option<Regex>>,
     /// Its index in each role's [`PatternSet`], when it is in one.
     slots: [OnceLock<usize>; 2],
     /// Every match starts at the start of the text (`^...`).
@@ -193,8 +195,8 @@ impl Pattern {
         // The twin is an optimisation: a pattern it cannot be made for is used as written.
         let hir = regex_syntax::Parser::new().parse(pattern).ok();
         let anchored_start = hir.as_ref().is_some_and(|h| h.properties().look_set_prefix().contains(Look::Start));
-        let ascii = hir.as_ref().and_then(ascii_boundaries).and_then(|h| build(&h.to_string()).ok());
-        Ok(Self { full, ascii, slots: Default::default(), anchored_start })
+        let ascii_src = hir.as_ref().and_then(ascii_boundaries).map(|h| h.to_string());
+        Ok(Self { full, ascii_src, ascii: OnceLock::new(), slots: Default::default(), anchored_start })
     }
 
     /// Its index in `role`'s [`PatternSet`], if it is in it.
@@ -204,8 +206,12 @@ impl Pattern {
 
     /// The regex to run on `text`, whose [`plain`] flag the caller may know already.
     pub fn on(&self, text: &str, plain_text: Option<bool>) -> &Regex {
-        match &self.ascii {
-            Some(ascii) if plain_text.unwrap_or_else(|| plain(text)) => ascii,
+        let Some(src) = &self.ascii_src else { return &self.full };
+        if !plain_text.unwrap_or_else(|| plain(text)) {
+            return &self.full;
+        }
+        match self.ascii.get_or_init(|| build(src).ok()) {
+            Some(ascii) => ascii,
             _ => &self.full,
         }
     }
@@ -286,7 +292,7 @@ mod tests {
     #[test]
     fn the_ascii_twin_agrees_with_the_pattern_wherever_it_is_used() {
         let p = Pattern::new(r"(?i)\b(accus\w*|blam\w*|war crimes?)\b").unwrap_or_else(|e| panic!("{e}"));
-        assert!(p.ascii.is_some());
+        assert!(p.ascii_src.is_some());
         let texts = [
             "He accused them \u{201c}of war crimes\u{201d}.",
             "“Blame” was the word — and accusations followed.",
@@ -303,9 +309,10 @@ mod tests {
         assert!(!plain("accusé"));
         assert!(plain("“accused” — 10 €"));
         // Patterns without `\b` get no twin; capture groups keep their numbers.
-        assert!(Pattern::new("^Photo:").map(|p| p.ascii.is_none()).unwrap_or(false));
+        assert!(Pattern::new("^Photo:").map(|p| p.ascii_src.is_none()).unwrap_or(false));
         let c = Pattern::new(r"\b(?P<w>\w+)\b").unwrap_or_else(|e| panic!("{e}"));
-        let twin = c.ascii.as_ref().map(|r| r.capture_names().collect::<Vec<_>>());
+        let twin = c.on("plain", Some(true)).capture_names().collect::<Vec<_>>();
+        let twin = Some(twin).filter(|_| c.ascii.get().is_some_and(Option::is_some));
         assert_eq!(twin, Some(vec![None, Some("w")]));
     }
 
@@ -324,10 +331,11 @@ mod tests {
         assert_eq!(inside.slot(Role::Line), None);
         assert_eq!((other.slot(Role::Line), other.slot(Role::Claim), late.slot(Role::Line)), (None, None, None));
         let set = p.set(Role::Line).unwrap_or_else(|| panic!("sealed"));
-        for text in ["Photo: AP", "“Donate” now", "donateé", "nothing"] {
-            let hits = set.hits(text, plain(text));
+        for text in ["Photo: AP", "“Donate” now", "nothing"] {
+            let hits = set.hits(text, plain(text)).unwrap_or_else(|| panic!("plain"));
             assert_eq!(hits.matched(0), photo.is_match(text), "{text}");
             assert_eq!(hits.matched(1), word.is_match(text), "{text}");
         }
+        assert!(set.hits("donateé", plain("donateé")).is_none());
     }
 }
