@@ -145,10 +145,13 @@ impl ClaimHandle {
 
     /// The span of the first of `terms` in the text, as a whole word.
     fn find_terms(&self, terms: &Array) -> HelperResult<Option<Span>> {
-        let list: Vec<String> = terms
+        let strings: Vec<_> = terms
             .iter()
-            .map(|t| t.clone().into_string().map_err(|_| fail(codes::RULE_RUNTIME, "a term list holds strings only")))
+            .map(|t| {
+                t.as_immutable_string_ref().map_err(|_| fail(codes::RULE_RUNTIME, "a term list holds strings only"))
+            })
             .collect::<Result<_, _>>()?;
+        let list: Vec<&str> = strings.iter().map(|s| s.as_str()).collect();
         if list.is_empty() {
             return Ok(None);
         }

@@ -592,18 +592,22 @@ fn names_a_date(line: &str) -> bool {
         "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "january",
         "february", "march", "april", "june", "july", "august", "september", "october", "november", "december",
     ];
-    line.split(|c: char| !c.is_alphanumeric()).any(|w| MONTHS.contains(&w.to_lowercase().as_str()))
+    // The months are ASCII, and no non-ASCII letter lower-cases to ASCII ones that spell a month.
+    line.split(|c: char| !c.is_alphanumeric()).any(|w| MONTHS.iter().any(|m| w.eq_ignore_ascii_case(m)))
         || line.as_bytes().windows(3).any(|w| w[0].is_ascii_digit() && w[1] == b':' && w[2].is_ascii_digit())
 }
 
 fn norm_key(line: &str) -> String {
-    markup_trimmed(line)
-        .split_whitespace()
-        .map(|w| w.to_lowercase())
-        .collect::<Vec<_>>()
-        .join(" ")
-        .trim_end_matches(['.', ':', '!', '?'])
-        .to_owned()
+    let lower = markup_trimmed(line).to_lowercase();
+    let mut key = String::with_capacity(lower.len());
+    for w in lower.split_whitespace() {
+        if !key.is_empty() {
+            key.push(' ');
+        }
+        key.push_str(w);
+    }
+    key.truncate(key.trim_end_matches(['.', ':', '!', '?']).len());
+    key
 }
 
 fn tokens(line: &str) -> Vec<String> {

@@ -21,6 +21,7 @@
 //! later (an outlet's rules, a rule's conditional branch) run on their own as before.
 
 use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
 
@@ -52,11 +53,14 @@ impl Role {
     }
 }
 
+/// A term list and its matcher.
+type TermMatcher = (Vec<String>, Arc<AhoCorasick>);
+
 /// The pattern cache of one ruleset.
 #[derive(Debug, Default)]
 pub struct Patterns {
     regexes: RwLock<HashMap<String, Arc<Pattern>>>,
-    terms: RwLock<HashMap<Vec<String>, Arc<AhoCorasick>>>,
+    terms: RwLock<HashMap<u64, Vec<TermMatcher>>>,
     /// While loading: the role whose patterns are being gathered, and those seen so far.
     recording: Mutex<Option<(Role, Vec<Arc<Pattern>>)>>,
     is_recording: AtomicBool,
@@ -120,9 +124,19 @@ impl Patterns {
         self.sets[role.index()].get()
     }
 
-    /// A case-insensitive multi-term matcher for `terms`, built on first use.
-    pub fn terms(&self, terms: &[String]) -> Result<Arc<AhoCorasick>, String> {
-        if let Some(ac) = self.terms.read().unwrap_or_else(PoisonError::into_inner).get(terms) {
+    /// A case-insensitive multi-term matcher for `terms`, built on first use. Looked up by a
+    /// hash of the terms, so that a rule's term list, rebuilt by Rhai on every call, is not
+    /// copied on every call too.
+    pub fn terms(&self, terms: &[&str]) -> Result<Arc<AhoCorasick>, String> {
+        let key = {
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            terms.hash(&mut h);
+            h.finish()
+        };
+        let same = |list: &[String]| list.len() == terms.len() && list.iter().zip(terms).all(|(a, b)| a == b);
+        if let Some(found) = self.terms.read().unwrap_or_else(PoisonError::into_inner).get(&key)
+            && let Some((_, ac)) = found.iter().find(|(list, _)| same(list))
+        {
             return Ok(ac.clone());
         }
         let ac = AhoCorasickBuilder::new()
@@ -131,7 +145,8 @@ impl Patterns {
             .build(terms)
             .map(Arc::new)
             .map_err(|e| format!("invalid term list: {e}"))?;
-        self.terms.write().unwrap_or_else(PoisonError::into_inner).insert(terms.to_vec(), ac.clone());
+        let owned = terms.iter().map(|t| (*t).to_owned()).collect();
+        self.terms.write().unwrap_or_else(PoisonError::into_inner).entry(key).or_default().push((owned, ac.clone()));
         Ok(ac)
     }
 
