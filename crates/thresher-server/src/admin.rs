@@ -40,12 +40,19 @@ impl AdminService {
         self
     }
 
-    /// Counts one answered call.
-    fn count<T>(&self, method: &'static str, started: Instant, result: &Result<T, Status>) {
+    /// Runs one call's handler and counts the answer.
+    async fn counted<T>(
+        &self,
+        method: &'static str,
+        handler: impl std::future::Future<Output = Result<T, Status>>,
+    ) -> Result<T, Status> {
+        let started = Instant::now();
+        let result = handler.await;
         if let Some(m) = &self.metrics {
             let code = result.as_ref().map_or_else(|s| s.code(), |_| tonic::Code::Ok);
             m.record_call(method, &convert::code_name(code), started.elapsed());
         }
+        result
     }
 
     fn authorize<T>(&self, request: &Request<T>, method: &str) -> Result<(), Status> {
@@ -59,30 +66,21 @@ impl ThresherAdmin for AdminService {
         &self,
         request: Request<pb::GetRulesetRequest>,
     ) -> Result<Response<pb::GetRulesetResponse>, Status> {
-        let started = Instant::now();
-        let result = self.get_ruleset_inner(request).await;
-        self.count("GetRuleset", started, &result);
-        result
+        self.counted("GetRuleset", self.get_ruleset_inner(request)).await
     }
 
     async fn validate_rules(
         &self,
         request: Request<pb::ValidateRulesRequest>,
     ) -> Result<Response<pb::ValidateRulesResponse>, Status> {
-        let started = Instant::now();
-        let result = self.validate_rules_inner(request).await;
-        self.count("ValidateRules", started, &result);
-        result
+        self.counted("ValidateRules", self.validate_rules_inner(request)).await
     }
 
     async fn reload_rules(
         &self,
         request: Request<pb::ReloadRulesRequest>,
     ) -> Result<Response<pb::ReloadRulesResponse>, Status> {
-        let started = Instant::now();
-        let result = self.reload_rules_inner(request).await;
-        self.count("ReloadRules", started, &result);
-        result
+        self.counted("ReloadRules", self.reload_rules_inner(request)).await
     }
 }
 

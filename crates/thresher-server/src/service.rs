@@ -235,6 +235,16 @@ fn client_deadline(meta: &MetadataMap) -> Option<Instant> {
 
 type ResponseStream = Pin<Box<dyn Stream<Item = Result<pb::ProcessResponse, Status>> + Send>>;
 
+impl ThresherService {
+    /// Counts one answered document in the metrics and logs it (at debug level).
+    fn answered<T>(&self, method: &'static str, started: Instant, bytes: usize, result: &Result<T, Status>) {
+        let code = result.as_ref().map_or_else(|s| s.code(), |_| tonic::Code::Ok);
+        let code = convert::code_name(code);
+        self.metrics.record(method, &code, started.elapsed(), bytes);
+        tracing::debug!(code, bytes, micros = started.elapsed().as_micros(), "answered");
+    }
+}
+
 #[tonic::async_trait]
 impl Thresher for ThresherService {
     async fn process(&self, request: Request<pb::ProcessRequest>) -> Result<Response<pb::ProcessResponse>, Status> {
@@ -246,10 +256,7 @@ impl Thresher for ThresherService {
         let bytes = req.document.as_ref().map_or(0, |d| d.text.len());
         let span = tracing::info_span!("Process", request_id = %request_id);
         let result = self.run_admitted(req, deadline).instrument(span.clone()).await;
-        let code = result.as_ref().map_or_else(|s| s.code(), |_| tonic::Code::Ok);
-        let code = convert::code_name(code);
-        self.metrics.record("Process", &code, started.elapsed(), bytes);
-        span.in_scope(|| tracing::debug!(code, bytes, micros = started.elapsed().as_micros(), "answered"));
+        span.in_scope(|| self.answered("Process", started, bytes, &result));
         let mut resp = result.map(Response::new).map_err(|mut s| {
             tag(s.metadata_mut(), &request_id);
             s
@@ -285,10 +292,7 @@ impl Thresher for ThresherService {
                         let id = req.document.as_ref().map(|d| d.id.clone()).unwrap_or_default();
                         let bytes = req.document.as_ref().map_or(0, |d| d.text.len());
                         let result = svc.run(req, deadline).await;
-                        let code = result.as_ref().map_or_else(|s| s.code(), |_| tonic::Code::Ok);
-                        let code = convert::code_name(code);
-                        svc.metrics.record("ProcessStream", &code, started.elapsed(), bytes);
-                        tracing::debug!(code, bytes, micros = started.elapsed().as_micros(), "answered");
+                        svc.answered("ProcessStream", started, bytes, &result);
                         Ok(match result {
                             Ok(resp) => resp,
                             Err(status) => convert::failed(id, &status),
