@@ -8,6 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use thresher_proto::v1 as pb;
 use thresher_proto::v1::thresher_admin_client::ThresherAdminClient;
 use thresher_proto::v1::thresher_client::ThresherClient;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
@@ -336,5 +337,13 @@ where
         }
         assert!(Instant::now() < deadline, "{what}: not within {within:?}");
         tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// A `Process` request for a document with just an id and a text (UTF-8 offsets, no explain).
+pub fn request(id: &str, text: &str) -> pb::ProcessRequest {
+    pb::ProcessRequest {
+        document: Some(pb::Document { id: id.into(), text: text.into(), ..Default::default() }),
+        ..Default::default()
     }
 }

@@ -4,21 +4,13 @@
 
 use std::time::{Duration, Instant};
 
-use thresher_e2e::Server;
+use thresher_e2e::{Server, request};
 use thresher_proto::v1 as pb;
 use tonic::{Code, Request};
 
 /// These tests load the machine on purpose and time what happens; one at a time, each sees
 /// only its own load.
 static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-fn request(id: &str, text: &str) -> pb::ProcessRequest {
-    pb::ProcessRequest {
-        document: Some(pb::Document { id: id.into(), text: text.into(), ..Default::default() }),
-        offset_encoding: 0,
-        explain: false,
-    }
-}
 
 /// A document that takes the engine a noticeable while: many quoted, attributed sentences.
 /// (Distinct lines: a line repeated word for word is boilerplate.)

@@ -4,7 +4,7 @@
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use thresher_e2e::Server;
+use thresher_e2e::{Server, request};
 use thresher_proto::v1 as pb;
 
 async fn scrape(addr: &str) -> String {
@@ -28,13 +28,6 @@ fn value(text: &str, series: &str) -> f64 {
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-fn request(text: &str) -> pb::ProcessRequest {
-    pb::ProcessRequest {
-        document: Some(pb::Document { id: "m".into(), text: text.into(), ..Default::default() }),
-        ..Default::default()
-    }
 }
 
 #[tokio::test]
@@ -63,11 +56,11 @@ async fn the_metrics_endpoint_has_every_series_and_they_move() {
     let mut client = server.client().await;
     let text = "Photo: AFP\nThe minister said the talks ended.";
     for _ in 0..3 {
-        client.process(request(text)).await.unwrap();
+        client.process(request("m", text)).await.unwrap();
     }
     let bad = pb::ProcessRequest::default();
     assert!(client.process(bad).await.is_err());
-    let stream = tokio_stream::iter(vec![request(text), request(text)]);
+    let stream = tokio_stream::iter(vec![request("m", text), request("m", text)]);
     let answers: Vec<_> =
         tokio_stream::StreamExt::collect::<Vec<_>>(client.process_stream(stream).await.unwrap().into_inner()).await;
     assert_eq!(answers.len(), 2);
@@ -101,12 +94,12 @@ async fn json_logs_carry_the_request_id_which_the_answer_echoes() {
     let log = dir.join("server.log");
     let server = Server::start_logging(&["--log-format", "json"], "thresher=debug", &log).await;
     let mut client = server.client().await;
-    let mut req = tonic::Request::new(request("The minister said the talks ended."));
+    let mut req = tonic::Request::new(request("m", "The minister said the talks ended."));
     req.metadata_mut().insert("x-request-id", "req-abc-123".parse().unwrap());
     let resp = client.process(req).await.unwrap();
     assert_eq!(resp.metadata().get("x-request-id").unwrap(), "req-abc-123");
     // Without one, the server makes one up and still echoes it.
-    let resp = client.process(request("The talks ended.")).await.unwrap();
+    let resp = client.process(request("m", "The talks ended.")).await.unwrap();
     let made_up = resp.metadata().get("x-request-id").expect("a request id").to_str().unwrap().to_owned();
     assert!(!made_up.is_empty());
     assert!(server.terminate().await.success());

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use thresher_e2e::{Server, TempRules, copy_dir, eventually, seeds};
+use thresher_e2e::{Server, TempRules, copy_dir, eventually, request, seeds};
 use thresher_proto::v1 as pb;
 use tonic::Code;
 use tonic_health::pb::health_check_response::ServingStatus;
@@ -16,20 +16,12 @@ const WIRE_RULE: &str =
     "// Test rule: wire-service slugs.\nfn wire(doc) {\n    doc.drop_lines(\"credits\", `^Wire copy$`);\n}\n";
 const WIRE_DOC: &str = "Wire copy\nThe talks ended without agreement.\n";
 
-fn request(text: &str) -> pb::ProcessRequest {
-    pb::ProcessRequest {
-        document: Some(pb::Document { id: "d".into(), text: text.into(), ..Default::default() }),
-        explain: false,
-        offset_encoding: 0,
-    }
-}
-
 /// The reload tests time how fast an edit is served, so they run one at a time: each then
 /// measures its own server, not eight servers reloading at once on a two-core machine.
 static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 async fn process(server: &Server, text: &str) -> pb::ProcessResponse {
-    server.client().await.process(request(text)).await.expect("process").into_inner()
+    server.client().await.process(request("d", text)).await.expect("process").into_inner()
 }
 
 fn version(r: &pb::ProcessResponse) -> String {
@@ -206,7 +198,7 @@ async fn fifty_reloads_under_load_fail_no_request_and_mix_no_rulesets() {
         clients.push(tokio::spawn(async move {
             let mut seen = Vec::new();
             while !stop.load(Ordering::Relaxed) {
-                match client.process(request(&text)).await {
+                match client.process(request("d", &text)).await {
                     Ok(r) => {
                         let r = r.into_inner();
                         let markers: Vec<String> =
@@ -354,7 +346,7 @@ async fn a_server_without_loadable_rules_is_not_ready_until_they_are_fixed() {
     assert_eq!(server.health("").await, Some(ServingStatus::NotServing));
     // The admin service, where the failure is diagnosed, serves all along.
     assert_eq!(server.health("thresher.v1.ThresherAdmin").await, Some(ServingStatus::Serving));
-    let err = server.client().await.process(request(WIRE_DOC)).await.expect_err("not ready");
+    let err = server.client().await.process(request("d", WIRE_DOC)).await.expect_err("not ready");
     assert_eq!(err.code(), Code::Unavailable);
     assert!(
         err.message().contains("no ruleset has loaded yet") && err.message().contains("captions.rhai:3:1"),

@@ -6,8 +6,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use thresher_e2e::{Server, TempRules, seeds};
-use thresher_proto::v1 as pb;
+use thresher_e2e::{Server, TempRules, request, seeds};
 
 /// Rules that run away, each only on a document carrying its trigger word, so that the
 /// shipped rule tests still pass and the ruleset loads.
@@ -20,13 +19,6 @@ private fn deep(n) { deep(n + 1) }
 fn pathological_pattern(doc) { if doc.contains("TRIGGER-PATTERN") { doc.drop_lines("x", "(a*)*b{1000}{1000}"); } }
 fn slow_helper_loop(doc) { if doc.contains("TRIGGER-SLOW") { loop { doc.find("never-there-[0-9]+"); } } }
 "#;
-
-fn request(id: &str, text: &str) -> pb::ProcessRequest {
-    pb::ProcessRequest {
-        document: Some(pb::Document { id: id.into(), text: text.into(), ..Default::default() }),
-        ..Default::default()
-    }
-}
 
 #[tokio::test]
 async fn each_runaway_rule_fails_only_its_document_while_others_are_served() {

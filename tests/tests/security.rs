@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
-use thresher_e2e::{Server, run_grpcurl, thresher};
+use thresher_e2e::{Server, request, run_grpcurl, thresher};
 use thresher_proto::v1 as pb;
 use tonic::{Code, Request};
 
@@ -45,13 +45,6 @@ impl Drop for Pki {
     }
 }
 
-fn request(text: &str) -> pb::ProcessRequest {
-    pb::ProcessRequest {
-        document: Some(pb::Document { id: "d".into(), text: text.into(), ..Default::default() }),
-        ..Default::default()
-    }
-}
-
 #[tokio::test]
 async fn tls_serves_tonic_and_grpcurl_clients_that_trust_the_ca() {
     let pki = Pki::new("tls");
@@ -59,7 +52,8 @@ async fn tls_serves_tonic_and_grpcurl_clients_that_trust_the_ca() {
     let server = Server::start_tls(&["--tls-cert", &cert, "--tls-key", &key], &pki.ca_pem).await;
 
     let mut client = server.client().await;
-    let resp = client.process(request("Photo: AFP\nThe talks ended, officials said.")).await.expect("Process over TLS");
+    let resp =
+        client.process(request("d", "Photo: AFP\nThe talks ended, officials said.")).await.expect("Process over TLS");
     assert_eq!(resp.into_inner().document_id, "d");
 
     let target = format!("localhost:{}", server.addr.port());
@@ -115,7 +109,7 @@ fn unreadable_or_unusable_tls_files_stop_the_server_with_the_reason() {
 async fn auth_scope_all_guards_every_call_but_health() {
     let server = Server::start(&["--admin-token", "tok-3", "--auth-scope", "all"]).await;
     let mut client = server.client().await;
-    let err = client.process(request("The talks ended.")).await.expect_err("Process without the token");
+    let err = client.process(request("d", "The talks ended.")).await.expect_err("Process without the token");
     assert_eq!(err.code(), Code::Unauthenticated);
     assert!(err.message().contains("authorization: Bearer"), "{}", err.message());
     let mut admin = server.admin().await;
@@ -124,7 +118,7 @@ async fn auth_scope_all_guards_every_call_but_health() {
         Code::Unauthenticated
     );
 
-    let mut with_token = Request::new(request("The talks ended."));
+    let mut with_token = Request::new(request("d", "The talks ended."));
     with_token.metadata_mut().insert("authorization", "Bearer tok-3".parse().unwrap());
     client.process(with_token).await.expect("Process with the token");
     let mut with_token = Request::new(pb::GetRulesetRequest::default());
@@ -154,9 +148,9 @@ async fn the_default_log_holds_no_document_text_and_no_token() {
     let server = Server::start_logging(&["--admin-token", "tok-never-logged-42"], "info", &log).await;
     let mut client = server.client().await;
     let text = "Photo: AFP\nMarker-Doc-Text-9931 said the talks ended.";
-    client.process(request(text)).await.expect("processed");
+    client.process(request("d", text)).await.expect("processed");
     // A bad document and a wrong token: errors are logged by what they are, not by content.
-    let _ = client.process(request(&"Marker-Big-Text-7720 ".repeat(1_000_000))).await;
+    let _ = client.process(request("d", &"Marker-Big-Text-7720 ".repeat(1_000_000))).await;
     let mut admin = server.admin().await;
     let mut wrong = Request::new(pb::ReloadRulesRequest::default());
     wrong.metadata_mut().insert("authorization", "Bearer tok-guessed-17".parse().unwrap());
