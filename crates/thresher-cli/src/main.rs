@@ -407,6 +407,11 @@ fn check(rules: &Path) -> anyhow::Result<ExitCode> {
         rs.fixtures().len(),
         rs.version()
     );
+    // Rules that read the document run in Rhai per document; the rest run as plans.
+    let unplanned = rs.unplanned_rule_ids();
+    if !unplanned.is_empty() {
+        println!("{} rules run in Rhai on every document: {}", unplanned.len(), unplanned.join(", "));
+    }
     Ok(ExitCode::SUCCESS)
 }
 

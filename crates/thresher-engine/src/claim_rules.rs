@@ -8,13 +8,15 @@
 
 use std::sync::{Arc, Mutex, PoisonError};
 
+use aho_corasick::AhoCorasick;
 use regex::SetMatches;
-use rhai::{Array, Engine, EvalAltResult};
+use rhai::{Array, Dynamic, Engine, EvalAltResult, NativeCallContext};
 
 use crate::diag::codes;
 use crate::document::{ClaimForm, Label, Span};
 use crate::page::fail;
-use crate::patterns::{Patterns, Role};
+use crate::patterns::{Pattern, Patterns, Role};
+use crate::plan;
 
 type HelperResult<T> = Result<T, Box<EvalAltResult>>;
 
@@ -124,27 +126,59 @@ impl ClaimHandle {
         Ok(())
     }
 
-    /// The span of the first match of `pattern` in the claim's text.
-    fn find(&self, pattern: &str) -> HelperResult<Option<Span>> {
-        let re = self.facts.patterns.regex_in(Role::Claim, pattern).map_err(|m| fail(codes::BAD_PATTERN, m))?;
+    /// The span of the first match of `re` in the claim's text.
+    fn find(&self, re: &Pattern) -> Option<Span> {
         // The set says whether it matches; only a match needs the search for where.
         if let (Some(slot), Some(hits)) = (re.slot(Role::Claim), &self.hits)
             && !hits.matched(slot)
         {
-            return Ok(None);
+            return None;
         }
         let base = self.facts.start;
         let text = &self.facts.text;
-        Ok(re.on(text, Some(self.plain)).find(text).map(|m| Span::new(base + m.start(), base + m.end())))
+        re.on(text, Some(self.plain)).find(text).map(|m| Span::new(base + m.start(), base + m.end()))
     }
 
-    fn find_cue(&self, pattern: &str) -> HelperResult<Option<Span>> {
-        let re = self.facts.patterns.regex(pattern).map_err(|m| fail(codes::BAD_PATTERN, m))?;
-        Ok(self.facts.cue_span.filter(|_| re.is_match(&self.facts.cue)))
+    /// The cue's span when `re` matches the cue.
+    fn find_cue(&self, re: &Pattern) -> Option<Span> {
+        self.facts.cue_span.filter(|_| re.is_match(&self.facts.cue))
     }
 
-    /// The span of the first of `terms` in the text, as a whole word.
-    fn find_terms(&self, terms: &Array) -> HelperResult<Option<Span>> {
+    /// The span of the first of the terms `ac` finds in the text, as a whole word.
+    fn find_terms(&self, ac: Option<&AhoCorasick>) -> Option<Span> {
+        let ac = ac?;
+        let text = &self.facts.text;
+        let word = |i: usize, before: bool| {
+            let c = if before { text[..i].chars().next_back() } else { text[i..].chars().next() };
+            !c.is_some_and(char::is_alphanumeric)
+        };
+        let base = self.facts.start;
+        ac.find_iter(text)
+            .find(|m| word(m.start(), true) && word(m.end(), false))
+            .map(|m| Span::new(base + m.start(), base + m.end()))
+    }
+}
+
+/// A claim helper call with its arguments parsed and its patterns compiled (see [`crate::plan`]).
+type Prepared = Box<dyn Fn(&ClaimHandle) -> HelperResult<Dynamic> + Send + Sync>;
+
+/// What a claim helper searches for: a pattern in the text, in the cue, or a term list.
+enum Search {
+    Text(Arc<Pattern>),
+    Cue(Arc<Pattern>),
+    Terms(Option<Arc<AhoCorasick>>),
+}
+
+impl Search {
+    fn text(c: &ClaimHandle, pattern: &str) -> HelperResult<Self> {
+        c.facts.patterns.regex_in(Role::Claim, pattern).map(Self::Text).map_err(|m| fail(codes::BAD_PATTERN, m))
+    }
+
+    fn cue(c: &ClaimHandle, pattern: &str) -> HelperResult<Self> {
+        c.facts.patterns.regex(pattern).map(Self::Cue).map_err(|m| fail(codes::BAD_PATTERN, m))
+    }
+
+    fn terms(c: &ClaimHandle, terms: &Array) -> HelperResult<Self> {
         let strings: Vec<_> = terms
             .iter()
             .map(|t| {
@@ -153,20 +187,47 @@ impl ClaimHandle {
             .collect::<Result<_, _>>()?;
         let list: Vec<&str> = strings.iter().map(|s| s.as_str()).collect();
         if list.is_empty() {
-            return Ok(None);
+            return Ok(Self::Terms(None));
         }
-        let ac = self.facts.patterns.terms(&list).map_err(|m| fail(codes::BAD_PATTERN, m))?;
-        let text = &self.facts.text;
-        let word = |i: usize, before: bool| {
-            let c = if before { text[..i].chars().next_back() } else { text[i..].chars().next() };
-            !c.is_some_and(char::is_alphanumeric)
-        };
-        let base = self.facts.start;
-        Ok(ac
-            .find_iter(text)
-            .find(|m| word(m.start(), true) && word(m.end(), false))
-            .map(|m| Span::new(base + m.start(), base + m.end())))
+        c.facts.patterns.terms(&list).map(|ac| Self::Terms(Some(ac))).map_err(|m| fail(codes::BAD_PATTERN, m))
     }
+
+    fn find(&self, c: &ClaimHandle) -> Option<Span> {
+        match self {
+            Self::Text(re) => c.find(re),
+            Self::Cue(re) => c.find_cue(re),
+            Self::Terms(ac) => c.find_terms(ac.as_deref()),
+        }
+    }
+}
+
+/// Prepares a label (a type proposal when `is_type`) that is attached when `search` finds its
+/// evidence; the rule is told whether it was.
+fn attach_if(name: &str, score: f64, search: HelperResult<Search>, is_type: bool) -> HelperResult<Prepared> {
+    let search = search?;
+    let name = name.to_owned();
+    Ok(Box::new(move |c: &ClaimHandle| {
+        let hit = search.find(c);
+        if hit.is_some() {
+            c.label(&name, score, hit, is_type)?;
+        }
+        Ok(Dynamic::from(hit.is_some()))
+    }))
+}
+
+/// Prepares an unconditional label (a type proposal when `is_type`), with the cue as evidence
+/// for a type.
+fn always(name: &str, score: f64, is_type: bool) -> Prepared {
+    let name = name.to_owned();
+    Box::new(move |c: &ClaimHandle| {
+        c.label(&name, score, if is_type { c.facts.cue_span } else { None }, is_type).map(|()| Dynamic::UNIT)
+    })
+}
+
+/// Runs a prepared call on `claim` (recording it when the rule is being planned).
+fn act(ctx: &NativeCallContext, claim: &ClaimHandle, call: HelperResult<Prepared>) -> HelperResult<Dynamic> {
+    let call = call?;
+    plan::act(ctx, claim, move |c: &ClaimHandle| call(c))
 }
 
 fn form_name(f: ClaimForm) -> &'static str {
@@ -177,62 +238,74 @@ fn form_name(f: ClaimForm) -> &'static str {
     }
 }
 
-/// Attaches a label (a type proposal when `is_type`) when `hit` found its evidence; tells
-/// the rule whether it did.
-fn attach(c: &ClaimHandle, name: &str, score: f64, hit: Option<Span>, is_type: bool) -> HelperResult<bool> {
-    if hit.is_some() {
-        c.label(name, score, hit, is_type)?;
-    }
-    Ok(hit.is_some())
-}
-
 /// Registers the `Claim` type and its helpers on `engine`.
 pub fn register(engine: &mut Engine) {
     engine.register_type_with_name::<ClaimHandle>("Claim");
-    engine.register_get("text", |c: &mut ClaimHandle| c.facts.text.clone());
-    engine.register_get("cue", |c: &mut ClaimHandle| c.facts.cue.clone());
-    engine.register_get("form", |c: &mut ClaimHandle| form_name(c.facts.form).to_owned());
-    engine.register_get("speaker", |c: &mut ClaimHandle| c.facts.speaker.clone());
-    engine.register_get("mention", |c: &mut ClaimHandle| c.facts.mention.clone());
-    engine.register_get("outlet", |c: &mut ClaimHandle| c.facts.outlet.clone());
+    type Getter = fn(&ClaimFacts) -> String;
+    let facts: [(&str, Getter); 6] = [
+        ("text", |f| f.text.clone()),
+        ("cue", |f| f.cue.clone()),
+        ("form", |f| form_name(f.form).to_owned()),
+        ("speaker", |f| f.speaker.clone()),
+        ("mention", |f| f.mention.clone()),
+        ("outlet", |f| f.outlet.clone()),
+    ];
+    for (name, get) in facts {
+        engine.register_get(name, move |c: &mut ClaimHandle| {
+            plan::observe();
+            get(&c.facts)
+        });
+    }
 
-    engine.register_fn("has", |c: &mut ClaimHandle, re: &str| -> HelperResult<bool> { Ok(c.find(re)?.is_some()) });
-    engine
-        .register_fn("cue_is", |c: &mut ClaimHandle, re: &str| -> HelperResult<bool> { Ok(c.find_cue(re)?.is_some()) });
+    engine.register_fn("has", |c: &mut ClaimHandle, re: &str| -> HelperResult<bool> {
+        plan::observe();
+        Ok(Search::text(c, re)?.find(c).is_some())
+    });
+    engine.register_fn("cue_is", |c: &mut ClaimHandle, re: &str| -> HelperResult<bool> {
+        plan::observe();
+        Ok(Search::cue(c, re)?.find(c).is_some())
+    });
     engine.register_fn("has_terms", |c: &mut ClaimHandle, t: Array| -> HelperResult<bool> {
-        Ok(c.find_terms(&t)?.is_some())
+        plan::observe();
+        Ok(Search::terms(c, &t)?.find(c).is_some())
     });
     engine.register_fn("has_label", |c: &mut ClaimHandle, name: &str| {
+        plan::observe();
         let log = c.lock();
         log.labels.iter().chain(log.kind.iter()).any(|l| l.name == name)
     });
 
     // Statement types: one per claim, the highest score wins.
-    engine.register_fn("set_type", |c: &mut ClaimHandle, name: &str, score: f64| {
-        c.label(name, score, c.facts.cue_span, true)
+    engine.register_fn("set_type", |ctx: NativeCallContext, c: &mut ClaimHandle, name: &str, score: f64| {
+        act(&ctx, c, Ok(always(name, score, true)))
     });
-    engine.register_fn("type_if", |c: &mut ClaimHandle, name: &str, score: f64, re: &str| -> HelperResult<bool> {
-        attach(c, name, score, c.find(re)?, true)
-    });
-    engine.register_fn("type_if_cue", |c: &mut ClaimHandle, name: &str, score: f64, re: &str| -> HelperResult<bool> {
-        attach(c, name, score, c.find_cue(re)?, true)
+    engine.register_fn("type_if", |ctx: NativeCallContext, c: &mut ClaimHandle, name: &str, score: f64, re: &str| {
+        act(&ctx, c, attach_if(name, score, Search::text(c, re), true))
     });
     engine.register_fn(
+        "type_if_cue",
+        |ctx: NativeCallContext, c: &mut ClaimHandle, name: &str, score: f64, re: &str| {
+            act(&ctx, c, attach_if(name, score, Search::cue(c, re), true))
+        },
+    );
+    engine.register_fn(
         "type_if_terms",
-        |c: &mut ClaimHandle, name: &str, score: f64, t: Array| -> HelperResult<bool> {
-            attach(c, name, score, c.find_terms(&t)?, true)
+        |ctx: NativeCallContext, c: &mut ClaimHandle, name: &str, score: f64, t: Array| {
+            act(&ctx, c, attach_if(name, score, Search::terms(c, &t), true))
         },
     );
 
     // Topic and narrative labels: any number per claim.
-    engine.register_fn("label", |c: &mut ClaimHandle, name: &str, score: f64| c.label(name, score, None, false));
-    engine.register_fn("label_if", |c: &mut ClaimHandle, name: &str, score: f64, re: &str| -> HelperResult<bool> {
-        attach(c, name, score, c.find(re)?, false)
+    engine.register_fn("label", |ctx: NativeCallContext, c: &mut ClaimHandle, name: &str, score: f64| {
+        act(&ctx, c, Ok(always(name, score, false)))
+    });
+    engine.register_fn("label_if", |ctx: NativeCallContext, c: &mut ClaimHandle, name: &str, score: f64, re: &str| {
+        act(&ctx, c, attach_if(name, score, Search::text(c, re), false))
     });
     engine.register_fn(
         "label_if_terms",
-        |c: &mut ClaimHandle, name: &str, score: f64, t: Array| -> HelperResult<bool> {
-            attach(c, name, score, c.find_terms(&t)?, false)
+        |ctx: NativeCallContext, c: &mut ClaimHandle, name: &str, score: f64, t: Array| {
+            act(&ctx, c, attach_if(name, score, Search::terms(c, &t), false))
         },
     );
 }
@@ -260,14 +333,14 @@ mod tests {
     fn the_highest_type_wins_and_topics_accumulate() {
         let c = handle("Lavrov accused the West of imposing sanctions.", "accused");
         c.begin_rule("types.accusation".into());
-        assert!(c.find_cue("^accus").ok().flatten().is_some());
+        assert!(Search::cue(&c, "^accus").ok().and_then(|s| s.find(&c)).is_some());
         c.label("assessment", 0.2, None, true).ok();
         c.label("accusation", 0.9, c.facts.cue_span, true).ok();
         c.label("denial", 0.5, None, true).ok();
         let terms: Array = vec!["sanction".into(), "embargo".into()];
-        assert!(c.find_terms(&terms).ok().flatten().is_none(), "whole words only");
+        assert!(Search::terms(&c, &terms).ok().and_then(|s| s.find(&c)).is_none(), "whole words only");
         let terms: Array = vec!["sanctions".into()];
-        let ev = c.find_terms(&terms).ok().flatten();
+        let ev = Search::terms(&c, &terms).ok().and_then(|s| s.find(&c));
         c.label("sanctions", 0.8, ev, false).ok();
         let labels = c.take_labels();
         let names: Vec<&str> = labels.iter().map(|l| l.name.as_str()).collect();
@@ -281,6 +354,6 @@ mod tests {
         let c = handle("x said y", "said");
         assert!(c.label("Bad Name", 0.5, None, false).is_err());
         assert!(c.label("ok", 1.5, None, false).is_err());
-        assert!(c.find("(").is_err());
+        assert!(Search::text(&c, "(").is_err());
     }
 }

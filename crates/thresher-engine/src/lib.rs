@@ -16,6 +16,7 @@ pub mod offsets;
 pub mod page;
 pub mod patterns;
 pub mod pipeline;
+mod plan;
 pub mod ruleset;
 pub mod sandbox;
 pub mod segment;

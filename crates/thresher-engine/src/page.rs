@@ -11,11 +11,12 @@
 
 use std::sync::{Arc, Mutex, PoisonError};
 
-use rhai::{Dynamic, Engine, EvalAltResult, Map, Position};
+use rhai::{Dynamic, Engine, EvalAltResult, Map, NativeCallContext, Position};
 
 use crate::diag::codes;
 use crate::document::Span;
 use crate::patterns::{self, Pattern, Patterns, Role};
+use crate::plan;
 
 /// A helper failure a rule author can act on; becomes a diagnostic with `code`.
 #[derive(Debug, Clone)]
@@ -299,71 +300,96 @@ impl Opts {
     }
 }
 
-fn drop_lines(page: &Page, kind: &str, pattern: &str, opts: Option<&Map>) -> HelperResult<i64> {
+/// A helper call with its arguments parsed and its patterns compiled, ready to run on any
+/// page of the ruleset (see [`crate::plan`]).
+trait Prepared: Fn(&Page) -> HelperResult<i64> + Send + Sync + 'static {}
+impl<F: Fn(&Page) -> HelperResult<i64> + Send + Sync + 'static> Prepared for F {}
+
+/// Gives a closure the signature of a [`Prepared`] call.
+fn prepared<F: Fn(&Page) -> HelperResult<i64> + Send + Sync + 'static>(f: F) -> F {
+    f
+}
+
+/// Runs a prepared call on `page` (recording it when the rule is being planned).
+fn act(ctx: &NativeCallContext, page: &Page, call: HelperResult<impl Prepared>) -> HelperResult<Dynamic> {
+    let call = call?;
+    plan::act(ctx, page, move |p: &Page| call(p).map(Dynamic::from))
+}
+
+fn drop_lines(page: &Page, kind: &str, pattern: &str, opts: Option<&Map>) -> HelperResult<impl Prepared> {
     let re = page.regex(pattern)?;
     let o = Opts::parse(page, "drop_lines", opts, LINE_OPTS)?;
-    let mut n = 0;
-    for i in 0..page.ctx.paras.len() {
-        if o.eligible(page, i) && page.matches(&re, i) {
-            n += page.mark_paras(kind, i, i)?;
+    let kind = kind.to_owned();
+    Ok(prepared(move |page: &Page| {
+        let mut n = 0;
+        for i in 0..page.ctx.paras.len() {
+            if o.eligible(page, i) && page.matches(&re, i) {
+                n += page.mark_paras(&kind, i, i)?;
+            }
         }
-    }
-    Ok(n)
+        Ok(n)
+    }))
 }
 
-fn drop_from(page: &Page, kind: &str, start: &str, opts: Option<&Map>) -> HelperResult<i64> {
+fn drop_from(page: &Page, kind: &str, start: &str, opts: Option<&Map>) -> HelperResult<impl Prepared> {
     let re = page.regex(start)?;
     let o = Opts::parse(page, "drop_from", opts, FROM_OPTS)?;
-    let n_paras = page.ctx.paras.len();
-    let bounded = o.continue_if.is_some() || o.short.is_some();
-    let (mut i, mut n) = (0, 0);
-    while i < n_paras {
-        if !(o.eligible(page, i) && page.matches(&re, i)) {
-            i += 1;
-            continue;
-        }
-        let cap = o.max_lines.unwrap_or(usize::MAX).max(1);
-        let mut end = i;
-        let mut j = i + 1;
-        while j < n_paras && j - i < cap {
-            if o.end_at.as_ref().is_some_and(|u| page.matches(u, j)) {
+    let kind = kind.to_owned();
+    Ok(prepared(move |page: &Page| {
+        let n_paras = page.ctx.paras.len();
+        let bounded = o.continue_if.is_some() || o.short.is_some();
+        let (mut i, mut n) = (0, 0);
+        while i < n_paras {
+            if !(o.eligible(page, i) && page.matches(&re, i)) {
+                i += 1;
+                continue;
+            }
+            let cap = o.max_lines.unwrap_or(usize::MAX).max(1);
+            let mut end = i;
+            let mut j = i + 1;
+            while j < n_paras && j - i < cap {
+                if o.end_at.as_ref().is_some_and(|u| page.matches(u, j)) {
+                    end = j;
+                    break;
+                }
+                let continues = !bounded
+                    || o.continue_if.as_ref().is_some_and(|w| page.matches(w, j))
+                    || o.short.is_some_and(|s| page.chars(j) <= s);
+                if !continues {
+                    break;
+                }
                 end = j;
-                break;
+                j += 1;
             }
-            let continues = !bounded
-                || o.continue_if.as_ref().is_some_and(|w| page.matches(w, j))
-                || o.short.is_some_and(|s| page.chars(j) <= s);
-            if !continues {
-                break;
-            }
-            end = j;
-            j += 1;
+            n += page.mark_paras(&kind, i, end)?;
+            i = end + 1;
         }
-        n += page.mark_paras(kind, i, end)?;
-        i = end + 1;
-    }
-    Ok(n)
+        Ok(n)
+    }))
 }
 
-fn drop_between(page: &Page, kind: &str, start: &str, end: &str, opts: Option<&Map>) -> HelperResult<i64> {
+fn drop_between(page: &Page, kind: &str, start: &str, end: &str, opts: Option<&Map>) -> HelperResult<impl Prepared> {
     let start_re = page.regex(start)?;
     let end_re = page.regex(end)?;
     let o = Opts::parse(page, "drop_between", opts, FROM_OPTS)?;
     let cap = o.max_lines.unwrap_or(50).max(1);
-    let n_paras = page.ctx.paras.len();
-    let (mut i, mut n) = (0, 0);
-    while i < n_paras {
-        if o.eligible(page, i) && page.matches(&start_re, i) {
-            let stop = (i..n_paras.min(i.saturating_add(cap))).find(|&j| page.matches(&end_re, j));
-            if let Some(j) = stop {
-                n += page.mark_paras(kind, i, j)?;
-                i = j + 1;
-                continue;
+    let kind = kind.to_owned();
+    Ok(prepared(move |page: &Page| {
+        let n_paras = page.ctx.paras.len();
+        let (mut i, mut n) = (0, 0);
+        while i < n_paras {
+            if o.eligible(page, i) && page.matches(&start_re, i) {
+                let stop = (i..n_paras.min(i.saturating_add(cap))).find(|&j| page.matches(&end_re, j));
+                if let Some(j) = stop {
+                    n += page.mark_paras(&kind, i, j)?;
+                    i = j + 1;
+                    continue;
+                }
             }
+            i += 1;
         }
-        i += 1;
-    }
-    Ok(n)
+        Ok(n)
+    }))
 }
 
 /// True for a line that reads like an item of a headline or link list: short, and not a
@@ -373,51 +399,57 @@ fn list_item(line: &str, max_chars: usize) -> bool {
     line.chars().count() <= max_chars && !bare.ends_with('.')
 }
 
-fn drop_list(page: &Page, kind: &str, heading: &str, opts: Option<&Map>) -> HelperResult<i64> {
+fn drop_list(page: &Page, kind: &str, heading: &str, opts: Option<&Map>) -> HelperResult<impl Prepared> {
     let re = page.regex(heading)?;
     let mut o = Opts::parse(page, "drop_list", opts, LIST_OPTS)?;
     // `max_chars` (alias `item_chars`) limits the items, not the heading.
     let item_chars = o.max_chars.take().unwrap_or(150);
     let max_items = o.max_items.unwrap_or(15);
-    let n_paras = page.ctx.paras.len();
-    let (mut i, mut n) = (0, 0);
-    while i < n_paras {
-        if !(o.eligible(page, i) && page.matches(&re, i)) {
-            i += 1;
-            continue;
+    let kind = kind.to_owned();
+    Ok(prepared(move |page: &Page| {
+        let n_paras = page.ctx.paras.len();
+        let (mut i, mut n) = (0, 0);
+        while i < n_paras {
+            if !(o.eligible(page, i) && page.matches(&re, i)) {
+                i += 1;
+                continue;
+            }
+            let mut end = i;
+            while end + 1 < n_paras
+                && end - i < max_items
+                && list_item(page.para(end + 1), item_chars)
+                && !page.matches(&re, end + 1)
+            {
+                end += 1;
+            }
+            n += page.mark_paras(&kind, i, end)?;
+            i = end + 1;
         }
-        let mut end = i;
-        while end + 1 < n_paras
-            && end - i < max_items
-            && list_item(page.para(end + 1), item_chars)
-            && !page.matches(&re, end + 1)
-        {
-            end += 1;
-        }
-        n += page.mark_paras(kind, i, end)?;
-        i = end + 1;
-    }
-    Ok(n)
+        Ok(n)
+    }))
 }
 
-fn drop_text(page: &Page, kind: &str, pattern: &str, opts: Option<&Map>) -> HelperResult<i64> {
+fn drop_text(page: &Page, kind: &str, pattern: &str, opts: Option<&Map>) -> HelperResult<impl Prepared> {
     let re = page.regex(pattern)?;
     let o = Opts::parse(page, "drop_text", opts, LINE_OPTS)?;
-    let mut n = 0;
-    for i in 0..page.ctx.paras.len() {
-        if !o.eligible(page, i) {
-            continue;
-        }
-        let base = page.ctx.paras[i].start;
-        let text = page.para(i);
-        for m in re.on(text, page.facts.lines.get(i).map(|l| l.plain)).find_iter(text) {
-            if !m.is_empty() {
-                page.mark(kind, Span::new(base + m.start(), base + m.end()))?;
-                n += 1;
+    let kind = kind.to_owned();
+    Ok(prepared(move |page: &Page| {
+        let mut n = 0;
+        for i in 0..page.ctx.paras.len() {
+            if !o.eligible(page, i) {
+                continue;
+            }
+            let base = page.ctx.paras[i].start;
+            let text = page.para(i);
+            for m in re.on(text, page.facts.lines.get(i).map(|l| l.plain)).find_iter(text) {
+                if !m.is_empty() {
+                    page.mark(&kind, Span::new(base + m.start(), base + m.end()))?;
+                    n += 1;
+                }
             }
         }
-    }
-    Ok(n)
+        Ok(n)
+    }))
 }
 
 /// Resolves a possibly negative paragraph index (-1 is the last paragraph).
@@ -758,29 +790,35 @@ fn article_span(lines: &[LineFacts], texts: &[&str]) -> Option<(usize, usize)> {
 
 /// Runs of consecutive menu items: labels, counts, dates and link residue, none of them prose
 /// or headline-like.
-fn drop_menus(page: &Page, kind: &str, opts: Option<&Map>) -> HelperResult<i64> {
+fn drop_menus(page: &Page, kind: &str, opts: Option<&Map>) -> HelperResult<impl Prepared> {
     let mut o = Opts::parse(page, "drop_menus", opts, RUN_OPTS)?;
     let max_words = o.max_words.take().unwrap_or(6);
     let min_run = o.min_run.unwrap_or(3).max(1);
-    let item = |i: usize| {
-        let f = page.facts.line(i);
-        o.eligible(page, i) && !page.facts.protected(i) && (f.residue || (f.meta && f.words <= max_words))
-    };
-    mark_runs(page, kind, item, |_| 1, min_run)
+    let kind = kind.to_owned();
+    Ok(prepared(move |page: &Page| {
+        let item = |i: usize| {
+            let f = page.facts.line(i);
+            o.eligible(page, i) && !page.facts.protected(i) && (f.residue || (f.meta && f.words <= max_words))
+        };
+        mark_runs(page, &kind, item, |_| 1, min_run)
+    }))
 }
 
 /// Blocks of headline-like lines (link lists, "more stories"), with the labels, dates and link
 /// residue between them, holding at least `min_items` headlines.
-fn drop_link_lists(page: &Page, kind: &str, opts: Option<&Map>) -> HelperResult<i64> {
+fn drop_link_lists(page: &Page, kind: &str, opts: Option<&Map>) -> HelperResult<impl Prepared> {
     let mut o = Opts::parse(page, "drop_link_lists", opts, RUN_OPTS)?;
     o.max_words = None;
     let min_items = o.max_items.take().unwrap_or(3).max(1);
-    let member = |i: usize| {
-        let f = page.facts.line(i);
-        o.eligible(page, i) && !page.facts.protected(i) && (f.headline || f.meta || f.residue)
-    };
-    let weight = |i: usize| usize::from(page.facts.line(i).headline);
-    mark_runs(page, kind, member, weight, min_items)
+    let kind = kind.to_owned();
+    Ok(prepared(move |page: &Page| {
+        let member = |i: usize| {
+            let f = page.facts.line(i);
+            o.eligible(page, i) && !page.facts.protected(i) && (f.headline || f.meta || f.residue)
+        };
+        let weight = |i: usize| usize::from(page.facts.line(i).headline);
+        mark_runs(page, &kind, member, weight, min_items)
+    }))
 }
 
 /// Marks every maximal run of `member` lines whose `weight` adds up to at least `min`.
@@ -816,44 +854,53 @@ fn mark_runs(
 }
 
 /// Second and later copies of a line (menus printed twice, a headline repeated as a link).
-fn drop_repeats(page: &Page, kind: &str, opts: Option<&Map>) -> HelperResult<i64> {
+fn drop_repeats(page: &Page, kind: &str, opts: Option<&Map>) -> HelperResult<impl Prepared> {
     let o = Opts::parse(page, "drop_repeats", opts, REPEAT_OPTS)?;
-    let mut n = 0;
-    for i in 0..page.ctx.paras.len() {
-        // A word repeated as a piece of a broken sentence ("... on" / "Telegram") is story.
-        let f = page.facts.line(i);
-        if f.repeat && !f.broken && o.eligible(page, i) {
-            n += page.mark_paras_with(kind, i, i, true)?;
+    let kind = kind.to_owned();
+    Ok(prepared(move |page: &Page| {
+        let mut n = 0;
+        for i in 0..page.ctx.paras.len() {
+            // A word repeated as a piece of a broken sentence ("... on" / "Telegram") is story.
+            let f = page.facts.line(i);
+            if f.repeat && !f.broken && o.eligible(page, i) {
+                n += page.mark_paras_with(&kind, i, i, true)?;
+            }
         }
-    }
-    Ok(n)
+        Ok(n)
+    }))
 }
 
 /// Lines that are only markup or link residue.
-fn drop_residue(page: &Page, kind: &str, opts: Option<&Map>) -> HelperResult<i64> {
+fn drop_residue(page: &Page, kind: &str, opts: Option<&Map>) -> HelperResult<impl Prepared> {
     let o = Opts::parse(page, "drop_residue", opts, LINE_OPTS)?;
-    let mut n = 0;
-    for i in 0..page.ctx.paras.len() {
-        if page.facts.line(i).residue && o.eligible(page, i) {
-            n += page.mark_paras_with(kind, i, i, true)?;
+    let kind = kind.to_owned();
+    Ok(prepared(move |page: &Page| {
+        let mut n = 0;
+        for i in 0..page.ctx.paras.len() {
+            if page.facts.line(i).residue && o.eligible(page, i) {
+                n += page.mark_paras_with(&kind, i, i, true)?;
+            }
         }
-    }
-    Ok(n)
+        Ok(n)
+    }))
 }
 
 /// Every line of a zone (the tail by default) that is not protected: what is left after the
 /// article once its prose, headline and broken sentences are spared.
-fn drop_leftovers(page: &Page, kind: &str, opts: Option<&Map>) -> HelperResult<i64> {
+fn drop_leftovers(page: &Page, kind: &str, opts: Option<&Map>) -> HelperResult<impl Prepared> {
     let mut o = Opts::parse(page, "drop_leftovers", opts, REPEAT_OPTS)?;
     o.zone = Some(o.zone.unwrap_or(Zone::Tail));
     o.keep_prose = true;
-    let mut n = 0;
-    for i in 0..page.ctx.paras.len() {
-        if o.eligible(page, i) {
-            n += page.mark_paras_with(kind, i, i, true)?;
+    let kind = kind.to_owned();
+    Ok(prepared(move |page: &Page| {
+        let mut n = 0;
+        for i in 0..page.ctx.paras.len() {
+            if o.eligible(page, i) {
+                n += page.mark_paras_with(&kind, i, i, true)?;
+            }
         }
-    }
-    Ok(n)
+        Ok(n)
+    }))
 }
 
 fn fact_of(page: &Page, i: i64, f: impl Fn(&LineFacts) -> bool) -> bool {
@@ -868,62 +915,154 @@ fn to_i64(n: usize) -> i64 {
 pub fn register(engine: &mut Engine) {
     engine.register_type_with_name::<Page>("Document");
 
-    engine.register_fn("drop_lines", |p: &mut Page, kind: &str, re: &str| drop_lines(p, kind, re, None));
-    engine.register_fn("drop_lines", |p: &mut Page, kind: &str, re: &str, o: Map| drop_lines(p, kind, re, Some(&o)));
-    engine.register_fn("drop_from", |p: &mut Page, kind: &str, re: &str| drop_from(p, kind, re, None));
-    engine.register_fn("drop_from", |p: &mut Page, kind: &str, re: &str, o: Map| drop_from(p, kind, re, Some(&o)));
-    engine.register_fn("drop_between", |p: &mut Page, kind: &str, a: &str, b: &str| drop_between(p, kind, a, b, None));
-    engine.register_fn("drop_between", |p: &mut Page, kind: &str, a: &str, b: &str, o: Map| {
-        drop_between(p, kind, a, b, Some(&o))
+    engine.register_fn("drop_lines", |ctx: NativeCallContext, p: &mut Page, kind: &str, re: &str| {
+        act(&ctx, p, drop_lines(p, kind, re, None))
     });
-    engine.register_fn("drop_list", |p: &mut Page, kind: &str, re: &str| drop_list(p, kind, re, None));
-    engine.register_fn("drop_list", |p: &mut Page, kind: &str, re: &str, o: Map| drop_list(p, kind, re, Some(&o)));
-    engine.register_fn("drop_text", |p: &mut Page, kind: &str, re: &str| drop_text(p, kind, re, None));
-    engine.register_fn("drop_text", |p: &mut Page, kind: &str, re: &str, o: Map| drop_text(p, kind, re, Some(&o)));
-    engine.register_fn("drop_paragraph", |p: &mut Page, kind: &str, i: i64| -> HelperResult<i64> {
-        match index(p, i) {
-            Some(i) => p.mark_paras(kind, i, i),
-            None => Ok(0),
-        }
+    engine.register_fn("drop_lines", |ctx: NativeCallContext, p: &mut Page, kind: &str, re: &str, o: Map| {
+        act(&ctx, p, drop_lines(p, kind, re, Some(&o)))
+    });
+    engine.register_fn("drop_from", |ctx: NativeCallContext, p: &mut Page, kind: &str, re: &str| {
+        act(&ctx, p, drop_from(p, kind, re, None))
+    });
+    engine.register_fn("drop_from", |ctx: NativeCallContext, p: &mut Page, kind: &str, re: &str, o: Map| {
+        act(&ctx, p, drop_from(p, kind, re, Some(&o)))
+    });
+    engine.register_fn("drop_between", |ctx: NativeCallContext, p: &mut Page, kind: &str, a: &str, b: &str| {
+        act(&ctx, p, drop_between(p, kind, a, b, None))
+    });
+    engine.register_fn("drop_between", |ctx: NativeCallContext, p: &mut Page, kind: &str, a: &str, b: &str, o: Map| {
+        act(&ctx, p, drop_between(p, kind, a, b, Some(&o)))
+    });
+    engine.register_fn("drop_list", |ctx: NativeCallContext, p: &mut Page, kind: &str, re: &str| {
+        act(&ctx, p, drop_list(p, kind, re, None))
+    });
+    engine.register_fn("drop_list", |ctx: NativeCallContext, p: &mut Page, kind: &str, re: &str, o: Map| {
+        act(&ctx, p, drop_list(p, kind, re, Some(&o)))
+    });
+    engine.register_fn("drop_text", |ctx: NativeCallContext, p: &mut Page, kind: &str, re: &str| {
+        act(&ctx, p, drop_text(p, kind, re, None))
+    });
+    engine.register_fn("drop_text", |ctx: NativeCallContext, p: &mut Page, kind: &str, re: &str, o: Map| {
+        act(&ctx, p, drop_text(p, kind, re, Some(&o)))
+    });
+    engine.register_fn("drop_paragraph", |ctx: NativeCallContext, p: &mut Page, kind: &str, i: i64| {
+        let kind = kind.to_owned();
+        act(&ctx, p, Ok(prepared(move |p: &Page| index(p, i).map_or(Ok(0), |i| p.mark_paras(&kind, i, i)))))
     });
 
-    engine.register_fn("drop_menus", |p: &mut Page, kind: &str| drop_menus(p, kind, None));
-    engine.register_fn("drop_menus", |p: &mut Page, kind: &str, o: Map| drop_menus(p, kind, Some(&o)));
-    engine.register_fn("drop_link_lists", |p: &mut Page, kind: &str| drop_link_lists(p, kind, None));
-    engine.register_fn("drop_link_lists", |p: &mut Page, kind: &str, o: Map| drop_link_lists(p, kind, Some(&o)));
-    engine.register_fn("drop_repeats", |p: &mut Page, kind: &str| drop_repeats(p, kind, None));
-    engine.register_fn("drop_repeats", |p: &mut Page, kind: &str, o: Map| drop_repeats(p, kind, Some(&o)));
-    engine.register_fn("drop_residue", |p: &mut Page, kind: &str| drop_residue(p, kind, None));
-    engine.register_fn("drop_residue", |p: &mut Page, kind: &str, o: Map| drop_residue(p, kind, Some(&o)));
+    engine.register_fn("drop_menus", |ctx: NativeCallContext, p: &mut Page, kind: &str| {
+        act(&ctx, p, drop_menus(p, kind, None))
+    });
+    engine.register_fn("drop_menus", |ctx: NativeCallContext, p: &mut Page, kind: &str, o: Map| {
+        act(&ctx, p, drop_menus(p, kind, Some(&o)))
+    });
+    engine.register_fn("drop_link_lists", |ctx: NativeCallContext, p: &mut Page, kind: &str| {
+        act(&ctx, p, drop_link_lists(p, kind, None))
+    });
+    engine.register_fn("drop_link_lists", |ctx: NativeCallContext, p: &mut Page, kind: &str, o: Map| {
+        act(&ctx, p, drop_link_lists(p, kind, Some(&o)))
+    });
+    engine.register_fn("drop_repeats", |ctx: NativeCallContext, p: &mut Page, kind: &str| {
+        act(&ctx, p, drop_repeats(p, kind, None))
+    });
+    engine.register_fn("drop_repeats", |ctx: NativeCallContext, p: &mut Page, kind: &str, o: Map| {
+        act(&ctx, p, drop_repeats(p, kind, Some(&o)))
+    });
+    engine.register_fn("drop_residue", |ctx: NativeCallContext, p: &mut Page, kind: &str| {
+        act(&ctx, p, drop_residue(p, kind, None))
+    });
+    engine.register_fn("drop_residue", |ctx: NativeCallContext, p: &mut Page, kind: &str, o: Map| {
+        act(&ctx, p, drop_residue(p, kind, Some(&o)))
+    });
 
-    engine.register_fn("drop_leftovers", |p: &mut Page, kind: &str| drop_leftovers(p, kind, None));
-    engine.register_fn("drop_leftovers", |p: &mut Page, kind: &str, o: Map| drop_leftovers(p, kind, Some(&o)));
+    engine.register_fn("drop_leftovers", |ctx: NativeCallContext, p: &mut Page, kind: &str| {
+        act(&ctx, p, drop_leftovers(p, kind, None))
+    });
+    engine.register_fn("drop_leftovers", |ctx: NativeCallContext, p: &mut Page, kind: &str, o: Map| {
+        act(&ctx, p, drop_leftovers(p, kind, Some(&o)))
+    });
 
-    engine.register_fn("words", |p: &mut Page, i: i64| index(p, i).map_or(0, |i| to_i64(p.facts.line(i).words)));
-    engine.register_fn("is_prose", |p: &mut Page, i: i64| fact_of(p, i, |f| f.prose));
-    engine.register_fn("is_headline", |p: &mut Page, i: i64| fact_of(p, i, |f| f.headline));
-    engine.register_fn("is_residue", |p: &mut Page, i: i64| fact_of(p, i, |f| f.residue));
-    engine.register_fn("is_repeat", |p: &mut Page, i: i64| fact_of(p, i, |f| f.repeat));
-    engine.register_fn("is_title_like", |p: &mut Page, i: i64| fact_of(p, i, |f| f.title_like));
-    engine.register_get("article_start", |p: &mut Page| p.facts.article.map_or(-1, |(a, _)| to_i64(a)));
-    engine.register_get("article_end", |p: &mut Page| p.facts.article.map_or(-1, |(_, b)| to_i64(b)));
+    engine.register_fn("words", |p: &mut Page, i: i64| {
+        plan::observe();
+        index(p, i).map_or(0, |i| to_i64(p.facts.line(i).words))
+    });
+    engine.register_fn("is_prose", |p: &mut Page, i: i64| {
+        plan::observe();
+        fact_of(p, i, |f| f.prose)
+    });
+    engine.register_fn("is_headline", |p: &mut Page, i: i64| {
+        plan::observe();
+        fact_of(p, i, |f| f.headline)
+    });
+    engine.register_fn("is_residue", |p: &mut Page, i: i64| {
+        plan::observe();
+        fact_of(p, i, |f| f.residue)
+    });
+    engine.register_fn("is_repeat", |p: &mut Page, i: i64| {
+        plan::observe();
+        fact_of(p, i, |f| f.repeat)
+    });
+    engine.register_fn("is_title_like", |p: &mut Page, i: i64| {
+        plan::observe();
+        fact_of(p, i, |f| f.title_like)
+    });
+    engine.register_get("article_start", |p: &mut Page| {
+        plan::observe();
+        p.facts.article.map_or(-1, |(a, _)| to_i64(a))
+    });
+    engine.register_get("article_end", |p: &mut Page| {
+        plan::observe();
+        p.facts.article.map_or(-1, |(_, b)| to_i64(b))
+    });
 
-    engine.register_get("count", |p: &mut Page| i64::try_from(p.ctx.paras.len()).unwrap_or(i64::MAX));
+    engine.register_get("count", |p: &mut Page| {
+        plan::observe();
+        i64::try_from(p.ctx.paras.len()).unwrap_or(i64::MAX)
+    });
     engine.register_fn("paragraph", |p: &mut Page, i: i64| {
+        plan::observe();
         index(p, i).map_or_else(String::new, |i| p.para(i).to_owned())
     });
     engine.register_fn("chars", |p: &mut Page, i: i64| {
+        plan::observe();
         index(p, i).map_or(0, |i| i64::try_from(p.chars(i)).unwrap_or(i64::MAX))
     });
-    engine.register_fn("find", |p: &mut Page, re: &str| find(p, re, 0));
-    engine.register_fn("find", |p: &mut Page, re: &str, from: i64| find(p, re, from));
-    engine.register_fn("find_last", |p: &mut Page, re: &str| find_last(p, re));
-    engine.register_fn("contains", |p: &mut Page, re: &str| -> HelperResult<bool> { Ok(find(p, re, 0)? >= 0) });
-    engine.register_get("url", |p: &mut Page| p.ctx.url.clone());
-    engine.register_get("host", |p: &mut Page| p.ctx.host.clone());
-    engine.register_get("title", |p: &mut Page| p.ctx.title.clone());
-    engine.register_get("outlet", |p: &mut Page| p.ctx.outlet.clone());
-    engine.register_get("metadata", |p: &mut Page| p.ctx.metadata.clone());
+    engine.register_fn("find", |p: &mut Page, re: &str| {
+        plan::observe();
+        find(p, re, 0)
+    });
+    engine.register_fn("find", |p: &mut Page, re: &str, from: i64| {
+        plan::observe();
+        find(p, re, from)
+    });
+    engine.register_fn("find_last", |p: &mut Page, re: &str| {
+        plan::observe();
+        find_last(p, re)
+    });
+    engine.register_fn("contains", |p: &mut Page, re: &str| -> HelperResult<bool> {
+        plan::observe();
+        Ok(find(p, re, 0)? >= 0)
+    });
+    engine.register_get("url", |p: &mut Page| {
+        plan::observe();
+        p.ctx.url.clone()
+    });
+    engine.register_get("host", |p: &mut Page| {
+        plan::observe();
+        p.ctx.host.clone()
+    });
+    engine.register_get("title", |p: &mut Page| {
+        plan::observe();
+        p.ctx.title.clone()
+    });
+    engine.register_get("outlet", |p: &mut Page| {
+        plan::observe();
+        p.ctx.outlet.clone()
+    });
+    engine.register_get("metadata", |p: &mut Page| {
+        plan::observe();
+        p.ctx.metadata.clone()
+    });
 }
 
 #[cfg(test)]
@@ -958,9 +1097,15 @@ mod tests {
     #[test]
     fn drop_lines_respects_position_and_length() {
         let p = page("Share\nBody text here.\nShare\nLonger line that says Share in it.");
-        assert_eq!(drop_lines(&p, "share_widget", "Share", Some(&map(&[("max_chars", 10.into())]))).ok(), Some(2));
+        assert_eq!(
+            drop_lines(&p, "share_widget", "Share", Some(&map(&[("max_chars", 10.into())]))).and_then(|f| f(&p)).ok(),
+            Some(2)
+        );
         assert_eq!(marked(&p), ["Share", "Share"]);
-        assert_eq!(drop_lines(&p, "share_widget", "Share", Some(&map(&[("first", 1.into())]))).ok(), Some(1));
+        assert_eq!(
+            drop_lines(&p, "share_widget", "Share", Some(&map(&[("first", 1.into())]))).and_then(|f| f(&p)).ok(),
+            Some(1)
+        );
         assert_eq!(marked(&p), ["Share"]);
     }
 
@@ -969,11 +1114,14 @@ mod tests {
         let text = "Body one.\nA Message from X:\nDear readers,\nPlease support us monthly.\nOnce\nMonthly\nA long sentence of article prose comes back here.";
         let p = page(text);
         let o = map(&[("continue_if", "support|readers".into()), ("short", 12.into())]);
-        assert_eq!(drop_from(&p, "donation_appeal", "^A Message from", Some(&o)).ok(), Some(5));
+        assert_eq!(drop_from(&p, "donation_appeal", "^A Message from", Some(&o)).and_then(|f| f(&p)).ok(), Some(5));
         assert_eq!(marked(&p), ["A Message from X:\nDear readers,\nPlease support us monthly.\nOnce\nMonthly"]);
         // Without bounds the block runs to the end; `end_at` ends it inclusively.
         let p = page(text);
-        assert_eq!(drop_from(&p, "x", "^Dear", Some(&map(&[("end_at", "^Once$".into())]))).ok(), Some(3));
+        assert_eq!(
+            drop_from(&p, "x", "^Dear", Some(&map(&[("end_at", "^Once$".into())]))).and_then(|f| f(&p)).ok(),
+            Some(3)
+        );
         assert_eq!(marked(&p), ["Dear readers,\nPlease support us monthly.\nOnce"]);
     }
 
@@ -982,7 +1130,7 @@ mod tests {
         let p = page(
             "Body.\n\nRelated posts\n\nRussian FM: West sees Moldova as ‘next Ukraine’\n\nAnother headline\n\nThis is a sentence of prose that ends with a stop.",
         );
-        assert_eq!(drop_list(&p, "related_links", "^Related posts$", None).ok(), Some(3));
+        assert_eq!(drop_list(&p, "related_links", "^Related posts$", None).and_then(|f| f(&p)).ok(), Some(3));
         assert_eq!(
             marked(&p),
             ["Related posts\n\nRussian FM: West sees Moldova as ‘next Ukraine’\n\nAnother headline"]
@@ -992,25 +1140,26 @@ mod tests {
     #[test]
     fn drop_between_needs_its_end() {
         let p = page("a\nSTART\nb\nEND\nc\nSTART\nd");
-        assert_eq!(drop_between(&p, "ad", "^START$", "^END$", None).ok(), Some(3));
+        assert_eq!(drop_between(&p, "ad", "^START$", "^END$", None).and_then(|f| f(&p)).ok(), Some(3));
         assert_eq!(marked(&p), ["START\nb\nEND"]);
     }
 
     #[test]
     fn drop_text_marks_pieces_of_lines() {
         let p = page("Caption of a photo (Via AFP)\nPlain.");
-        assert_eq!(drop_text(&p, "caption", r"\(Via [^)]*\)", None).ok(), Some(1));
+        assert_eq!(drop_text(&p, "caption", r"\(Via [^)]*\)", None).and_then(|f| f(&p)).ok(), Some(1));
         assert_eq!(marked(&p), ["(Via AFP)"]);
     }
 
     #[test]
     fn helpful_errors() {
         let p = page("a");
-        let e = drop_lines(&p, "caption", "(", None).err().map(|e| e.to_string()).unwrap_or_default();
+        let e =
+            drop_lines(&p, "caption", "(", None).and_then(|f| f(&p)).err().map(|e| e.to_string()).unwrap_or_default();
         assert!(e.contains("Runtime error"), "{e}");
-        let e = drop_lines(&p, "caption", "a", Some(&map(&[("frist", 1.into())])));
+        let e = drop_lines(&p, "caption", "a", Some(&map(&[("frist", 1.into())]))).and_then(|f| f(&p));
         assert!(e.is_err());
-        assert!(drop_lines(&p, "Bad Kind", "a", None).is_err());
+        assert!(drop_lines(&p, "Bad Kind", "a", None).and_then(|f| f(&p)).is_err());
     }
 
     const PAGE: &str = "Ferry returns after storm - Coast Courier\nHome\nLocal\nSport\nFerry returns after storm\n\
@@ -1054,38 +1203,38 @@ New bakery opens on the high street\n12:30\nSchool choir wins regional contest\n
     fn drop_menus_takes_label_runs_outside_the_article() {
         let p = page(PAGE);
         let o = map(&[("zone", "head".into()), ("min_run", 2.into())]);
-        assert_eq!(drop_menus(&p, "navigation", Some(&o)).ok(), Some(3));
+        assert_eq!(drop_menus(&p, "navigation", Some(&o)).and_then(|f| f(&p)).ok(), Some(3));
         assert_eq!(marked(&p), ["Home", "Local", "Sport"]);
         let o = map(&[("zone", "tail".into()), ("min_run", 2.into())]);
-        assert_eq!(drop_menus(&p, "navigation", Some(&o)).ok(), Some(2));
+        assert_eq!(drop_menus(&p, "navigation", Some(&o)).and_then(|f| f(&p)).ok(), Some(2));
         assert_eq!(marked(&p), ["About us", "Contact"]);
-        assert!(drop_menus(&p, "navigation", Some(&map(&[("zone", "middle".into())]))).is_err());
+        assert!(drop_menus(&p, "navigation", Some(&map(&[("zone", "middle".into())]))).and_then(|f| f(&p)).is_err());
     }
 
     #[test]
     fn drop_link_lists_needs_enough_headlines() {
         let p = page(PAGE);
         let o = map(&[("zone", "tail".into()), ("min_items", 2.into())]);
-        assert_eq!(drop_link_lists(&p, "related_links", Some(&o)).ok(), Some(5));
+        assert_eq!(drop_link_lists(&p, "related_links", Some(&o)).and_then(|f| f(&p)).ok(), Some(5));
         assert_eq!(marked(&p)[0], "New bakery opens on the high street");
         let o = map(&[("zone", "tail".into()), ("min_items", 3.into())]);
-        assert_eq!(drop_link_lists(&p, "related_links", Some(&o)).ok(), Some(0));
+        assert_eq!(drop_link_lists(&p, "related_links", Some(&o)).and_then(|f| f(&p)).ok(), Some(0));
     }
 
     #[test]
     fn drop_repeats_residue_and_leftovers() {
         let p = page(PAGE);
-        assert_eq!(drop_repeats(&p, "duplicate", None).ok(), Some(1));
+        assert_eq!(drop_repeats(&p, "duplicate", None).and_then(|f| f(&p)).ok(), Some(1));
         assert_eq!(
             marked(&p),
             ["Engineers fitted a temporary ramp over the weekend, and the first crossing carried forty passengers."]
         );
-        assert_eq!(drop_residue(&p, "markup_residue", None).ok(), Some(2));
+        assert_eq!(drop_residue(&p, "markup_residue", None).and_then(|f| f(&p)).ok(), Some(2));
         assert_eq!(marked(&p), ["[](https://example.org/pier)", "12:30"]);
-        assert_eq!(drop_leftovers(&p, "other_boilerplate", None).ok(), Some(5));
+        assert_eq!(drop_leftovers(&p, "other_boilerplate", None).and_then(|f| f(&p)).ok(), Some(5));
         // Structural marks yield to rules that name what they remove.
         let p = page(PAGE);
-        let _ = drop_residue(&p, "markup_residue", None);
+        let _ = drop_residue(&p, "markup_residue", None).and_then(|f| f(&p));
         assert!(p.take_marks().iter().all(|m| m.order >= FALLBACK_ORDER));
     }
 
@@ -1093,10 +1242,10 @@ New bakery opens on the high street\n12:30\nSchool choir wins regional contest\n
     fn zone_and_keep_prose_options_restrict_pattern_helpers() {
         let p = page(PAGE);
         let o = map(&[("zone", "tail".into())]);
-        assert_eq!(drop_lines(&p, "x", "^[A-Z]", Some(&o)).ok(), Some(5));
+        assert_eq!(drop_lines(&p, "x", "^[A-Z]", Some(&o)).and_then(|f| f(&p)).ok(), Some(5));
         let o = map(&[("keep_prose", true.into()), ("min_words", 2.into())]);
-        assert_eq!(drop_lines(&p, "x", "Engineers|About", Some(&o)).ok(), Some(1));
+        assert_eq!(drop_lines(&p, "x", "Engineers|About", Some(&o)).and_then(|f| f(&p)).ok(), Some(1));
         assert_eq!(marked(&p).last().map(String::as_str), Some("About us"));
-        assert!(drop_lines(&p, "x", "a", Some(&map(&[("keep_prose", 1.into())]))).is_err());
+        assert!(drop_lines(&p, "x", "a", Some(&map(&[("keep_prose", 1.into())]))).and_then(|f| f(&p)).is_err());
     }
 }

@@ -30,6 +30,7 @@ use crate::error::{Error, Result};
 use crate::fixtures::Fixture;
 use crate::page::{HelperError, Page, PageCtx};
 use crate::patterns::{Patterns, Role};
+use crate::plan::Plan;
 use crate::sandbox::{self, Limits, TIME_BUDGET_TOKEN};
 
 /// The text of every rule file, keyed by path relative to the rules directory ("/"-separated).
@@ -104,6 +105,19 @@ pub struct Rule {
     pub on_claims: bool,
     /// Index of its counters in [`Ruleset::counters`].
     pub(crate) slot: usize,
+    /// Whether its file allows plans at all (see [`crate::plan`]).
+    plannable: bool,
+    /// Its helper calls, when they are the same on every document.
+    doc_plan: Option<Arc<Plan<Page>>>,
+    /// Its helper calls, when they are the same on every claim.
+    claim_plan: Option<Arc<Plan<ClaimHandle>>>,
+}
+
+impl Rule {
+    /// Whether the rule runs as a plan rather than in Rhai.
+    pub fn is_planned(&self) -> bool {
+        self.doc_plan.is_some() || self.claim_plan.is_some()
+    }
 }
 
 /// An outlet and its rules.
@@ -245,7 +259,7 @@ impl Ruleset {
             return Err(Error::Rules(diags));
         }
 
-        let rs = Self {
+        let mut rs = Self {
             version: sources.version(),
             engine,
             limits,
@@ -266,7 +280,7 @@ impl Ruleset {
 
     /// Runs every rule once on an empty document: compiles the patterns of every
     /// unconditional helper call and reports invalid ones as load errors.
-    fn warm_up(&self) -> Vec<Diagnostic> {
+    fn warm_up(&mut self) -> Vec<Diagnostic> {
         let page = Page::new(PageCtx {
             text: String::new(),
             paras: Vec::new(),
@@ -292,33 +306,81 @@ impl Ruleset {
         // set (see `patterns`); outlet rules run on few documents and keep their own.
         let mut diags = Vec::new();
         self.patterns.gather(Role::Line);
-        diags.extend(self.generic.iter().filter_map(|r| self.call_rule(r, &page).err()));
+        let mut generic = std::mem::take(&mut self.generic);
+        diags.extend(generic.iter_mut().filter_map(|r| self.plan_doc_rule(r, &page).err()));
+        self.generic = generic;
         self.patterns.seal();
-        diags.extend(self.outlets.iter().flat_map(|o| o.rules.iter()).filter_map(|r| self.call_rule(r, &page).err()));
+        let mut outlets = std::mem::take(&mut self.outlets);
+        let outlet_rules = outlets.iter_mut().flat_map(|o| o.rules.iter_mut());
+        diags.extend(outlet_rules.filter_map(|r| self.plan_doc_rule(r, &page).err()));
+        self.outlets = outlets;
         self.patterns.gather(Role::Claim);
-        diags.extend(self.claim_rules.iter().filter_map(|r| self.call_claim_rule(r, &claim).err()));
+        let mut claim_rules = std::mem::take(&mut self.claim_rules);
+        diags.extend(claim_rules.iter_mut().filter_map(|r| self.plan_claim_rule(r, &claim).err()));
+        self.claim_rules = claim_rules;
         self.patterns.seal();
         diags.retain(|d| d.code == codes::BAD_PATTERN);
         diags
     }
 
+    /// Probes boilerplate rule `rule` on the empty `page` and keeps its plan when it has one;
+    /// otherwise runs it once in Rhai, which compiles the patterns of its unconditional calls.
+    fn plan_doc_rule(&self, rule: &mut Rule, page: &Page) -> Result<(), Diagnostic> {
+        if rule.plannable {
+            match crate::plan::probe(|| self.call_rule(rule, page)) {
+                (_, Some(plan)) => {
+                    rule.doc_plan = Some(Arc::new(plan));
+                    return Ok(());
+                }
+                (Err(d), None) if d.code == codes::BAD_PATTERN => return Err(d),
+                _ => {}
+            }
+        }
+        self.call_rule(rule, page)
+    }
+
+    /// [`Self::plan_doc_rule`] for a claim rule.
+    fn plan_claim_rule(&self, rule: &mut Rule, claim: &ClaimHandle) -> Result<(), Diagnostic> {
+        if rule.plannable {
+            match crate::plan::probe(|| self.call_claim_rule(rule, claim)) {
+                (_, Some(plan)) => {
+                    rule.claim_plan = Some(Arc::new(plan));
+                    return Ok(());
+                }
+                (Err(d), None) if d.code == codes::BAD_PATTERN => return Err(d),
+                _ => {}
+            }
+        }
+        self.call_claim_rule(rule, claim)
+    }
+
     /// Calls claim rule `rule` on `claim`.
     pub(crate) fn call_claim_rule(&self, rule: &Rule, claim: &ClaimHandle) -> Result<(), Diagnostic> {
-        self.call(rule, claim.clone())
+        match &rule.claim_plan {
+            Some(plan) => plan.run(claim).map_err(|e| self.rule_diag(rule, &e)),
+            None => self.call(rule, claim.clone()),
+        }
     }
 
     /// Calls `rule` on `page`; a failure becomes a diagnostic naming the rule and position.
     pub(crate) fn call_rule(&self, rule: &Rule, page: &Page) -> Result<(), Diagnostic> {
-        self.call(rule, page.clone())
+        match &rule.doc_plan {
+            Some(plan) => plan.run(page).map_err(|e| self.rule_diag(rule, &e)),
+            None => self.call(rule, page.clone()),
+        }
     }
 
-    /// Calls `rule` with its one argument (the document or the claim handle).
+    /// Calls `rule` in Rhai with its one argument (the document or the claim handle).
     fn call<T: Clone + Send + Sync + 'static>(&self, rule: &Rule, arg: T) -> Result<(), Diagnostic> {
         let opts = CallFnOptions::new().eval_ast(false).rewind_scope(true);
         self.engine
             .call_fn_with_options::<Dynamic>(opts, &mut Scope::new(), &rule.ast, &rule.function, (arg,))
             .map(drop)
-            .map_err(|e| eval_diag(&e, &rule.file, &self.limits).for_rule(rule.id.to_string()))
+            .map_err(|e| self.rule_diag(rule, &e))
+    }
+
+    fn rule_diag(&self, rule: &Rule, e: &EvalAltResult) -> Diagnostic {
+        eval_diag(e, &rule.file, &self.limits).for_rule(rule.id.to_string())
     }
 
     /// The content hash of the rule files.
@@ -340,6 +402,13 @@ impl Ruleset {
     pub fn rule_ids(&self) -> Vec<String> {
         let outlet_rules = self.outlets.iter().flat_map(|o| o.rules.iter());
         outlet_rules.chain(&self.generic).chain(&self.claim_rules).map(|r| r.id.to_string()).collect()
+    }
+
+    /// The ids of the rules that run in Rhai on every document because they are not plans:
+    /// they look at the document, use a helper's answer, or print (see `plan`).
+    pub fn unplanned_rule_ids(&self) -> Vec<&str> {
+        let outlet_rules = self.outlets.iter().flat_map(|o| o.rules.iter());
+        outlet_rules.chain(&self.generic).chain(&self.claim_rules).filter(|r| !r.is_planned()).map(|r| &*r.id).collect()
     }
 
     /// The claim rules, in file order.
@@ -446,6 +515,9 @@ fn compile_file(engine: &Engine, path: &str, text: &str, diags: &mut Vec<Diagnos
             ast: ast.clone(),
             on_claims,
             slot: 0,
+            plannable: crate::plan::plannable_source(text),
+            doc_plan: None,
+            claim_plan: None,
         })
         .collect();
     Some(CompiledFile { outlet, speakers, rules })

@@ -108,12 +108,17 @@ pub fn engine(limits: &Limits) -> Engine {
         let late = DEADLINE.with(|d| d.get().is_some_and(|t| Instant::now() >= t));
         late.then(|| Dynamic::from(TIME_BUDGET_TOKEN))
     });
-    e.on_print(|s| tracing::info!(target: "thresher::rules", "{s}"));
+    e.on_print(|s| {
+        crate::plan::printed();
+        tracing::info!(target: "thresher::rules", "{s}");
+    });
     e.on_debug(|s, src, pos| {
+        crate::plan::printed();
         tracing::debug!(target: "thresher::rules", file = src.unwrap_or(""), line = pos.line(), "{s}");
     });
     crate::page::register(&mut e);
     crate::claim_rules::register(&mut e);
+    crate::plan::register(&mut e);
     e
 }
 
