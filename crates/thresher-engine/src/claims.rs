@@ -85,10 +85,6 @@ static CUES: LazyLock<Regex> = LazyLock::new(|| {
 static REPORTING_TAIL: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?-u:\b)(adding|saying|noting|that)(?-u:\b)").unwrap_or_else(|_| unreachable!()));
 
-static WORD: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"[\p{L}\p{N}][\p{L}\p{N}\p{M}.'’\-]*|[,;:()\[\]—–]").unwrap_or_else(|_| unreachable!())
-});
-
 static DETERMINERS: LazyLock<HashSet<&str>> =
     LazyLock::new(|| HashSet::from(["the", "a", "an", "his", "her", "its", "their", "our", "this", "another"]));
 static PRONOUNS: LazyLock<HashSet<&str>> = LazyLock::new(|| HashSet::from(["he", "she", "it", "they", "we", "i"]));
@@ -237,15 +233,52 @@ impl Tok<'_> {
 }
 
 fn tokens(text: &str, base: usize) -> Vec<Tok<'_>> {
-    WORD.find_iter(text)
-        .map(|m| {
+    word_spans(text)
+        .map(|(start, end)| {
             // A sentence-final full stop is not part of the last word ("said Lavrov.").
-            let t = m.as_str();
+            let t = &text[start..end];
             let trimmed =
                 if t.len() > 1 && t.ends_with('.') && !t[..t.len() - 1].contains('.') { &t[..t.len() - 1] } else { t };
-            Tok { text: trimmed, span: Span::new(base + m.start(), base + m.start() + trimmed.len()) }
+            Tok { text: trimmed, span: Span::new(base + start, base + start + trimmed.len()) }
         })
         .collect()
+}
+
+/// The matches of `[\p{L}\p{N}][\p{L}\p{N}\p{M}.'’\-]*|[,;:()\[\]—–]` in `text`, found
+/// without running it (a test holds them equal): a word starts at a letter or
+/// digit and goes on through letters, digits, marks and `.'’-`; the punctuation that splits
+/// clauses is a token of its own. The regex would cost a search per word, and sentences are
+/// tokenised many times. Only non-ASCII characters, a few per sentence, ask a regex which
+/// class they are in.
+fn word_spans(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
+    static STARTS: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[\p{L}\p{N}]").unwrap_or_else(|_| unreachable!()));
+    static GOES_ON: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"^[\p{L}\p{N}\p{M}’]").unwrap_or_else(|_| unreachable!()));
+    let class = |re: &Regex, i: usize, c: char| re.is_match(&text[i..i + c.len_utf8()]);
+    let starts = move |i: usize, c: char| if c.is_ascii() { c.is_ascii_alphanumeric() } else { class(&STARTS, i, c) };
+    let goes_on = move |i: usize, c: char| {
+        if c.is_ascii() { c.is_ascii_alphanumeric() || matches!(c, '.' | '\'' | '-') } else { class(&GOES_ON, i, c) }
+    };
+    let mut chars = text.char_indices().peekable();
+    std::iter::from_fn(move || {
+        while let Some((i, c)) = chars.next() {
+            if starts(i, c) {
+                let mut end = i + c.len_utf8();
+                while let Some(&(j, d)) = chars.peek() {
+                    if !goes_on(j, d) {
+                        break;
+                    }
+                    end = j + d.len_utf8();
+                    chars.next();
+                }
+                return Some((i, end));
+            }
+            if matches!(c, ',' | ';' | ':' | '(' | ')' | '[' | ']' | '—' | '–') {
+                return Some((i, i + c.len_utf8()));
+            }
+        }
+        None
+    })
 }
 
 fn is_in(set: &HashSet<&str>, w: &str) -> bool {
@@ -1355,6 +1388,15 @@ fn resolve(m: &Mention, reg: &mut Registry, ctx: &mut Context, know: &SpeakerKno
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn word_spans_are_the_word_pattern(text in "[a-zA-Z0-9 .,;:'’\\-()\\[\\]—–“”é\u{301}Ж٣ﬁ_\u{2009}!?]{0,40}") {
+            let word = Regex::new(r"[\p{L}\p{N}][\p{L}\p{N}\p{M}.'’\-]*|[,;:()\[\]—–]").unwrap_or_else(|_| unreachable!());
+            let want: Vec<(usize, usize)> = word.find_iter(&text).map(|m| (m.start(), m.end())).collect();
+            proptest::prop_assert_eq!(word_spans(&text).collect::<Vec<_>>(), want);
+        }
+    }
 
     fn claims(text: &str) -> Vec<(String, String, String, ClaimForm)> {
         let paras = crate::segment::Paragraphs::split(text);
