@@ -5,13 +5,15 @@
 //! processes. Loading a ruleset runs every rule once on an empty document, which compiles the
 //! patterns of every unconditional call up front and reports a bad one as a load error.
 //!
-//! `\b` is a Unicode word boundary, which the regex crate's fast engine (a lazy DFA) cannot
-//! evaluate on non-ASCII text; on such text it falls back to engines several times slower,
-//! and every article has curly quotes. Yet on a text whose non-ASCII characters are none of
-//! them letters, digits or marks, a Unicode boundary and an ASCII boundary are the same thing.
-//! So a pattern with Unicode boundaries is compiled twice, as written and with ASCII
-//! boundaries, and [`Pattern`] picks the ASCII twin for every text where the two agree (see
-//! [`plain`]). Authors keep writing `\b`.
+//! Patterns are written for all of Unicode: `\p{L}`, `.`, `[^()]` and `\b` (a Unicode word
+//! boundary) span every script. Compiled, such classes are large automata, copied again for
+//! every step of a bounded repetition such as `{0,120}`, and the regex crate's fast engine (a
+//! lazy DFA) cannot evaluate a Unicode `\b` on non-ASCII text at all. Yet most lines and claims
+//! hold only ASCII and typographic punctuation (curly quotes, dashes, spaces; see [`plain`]).
+//! On such a text a pattern matches exactly where its *narrowed* form does: every class cut
+//! down to ASCII and that punctuation, every `\b` made ASCII. So each pattern also gets a
+//! narrowed form, compiled on first use, and [`Pattern`] runs it on every plain text; the
+//! pattern as written runs on the rest. Authors keep writing for Unicode.
 //!
 //! Most rules scan every line with their own pattern, so a page of 80 lines meets the generic
 //! rules' 70 patterns thousands of times, and each regex search has a fixed cost. Once a
@@ -164,10 +166,10 @@ impl Patterns {
 /// Patterns searched together: which of them match a text, in one pass.
 #[derive(Debug)]
 pub struct PatternSet {
-    /// With ASCII word boundaries (see [`Pattern`]), so it answers for [`plain`] texts only;
-    /// the others (a few lines and claims with accented or non-Latin letters) search pattern
-    /// by pattern. A second set for them would double the set's compile time and memory.
-    ascii: RegexSet,
+    /// Of the narrowed forms (see [`Pattern`]), so it answers for [`plain`] texts only; the
+    /// others (a few lines and claims with accented or non-Latin letters) search pattern by
+    /// pattern. A second set for them would cost many times the set's compile time and memory.
+    narrow: RegexSet,
 }
 
 impl PatternSet {
@@ -175,24 +177,24 @@ impl PatternSet {
         let build = |sources: Vec<&str>| {
             RegexSetBuilder::new(sources).size_limit(SET_SIZE_LIMIT).dfa_size_limit(SET_SIZE_LIMIT).build().ok()
         };
-        let ascii = build(patterns.iter().map(|p| p.ascii_src.as_deref().unwrap_or(p.full.as_str())).collect())?;
-        Some(Self { ascii })
+        let narrow = build(patterns.iter().map(|p| p.narrow_src.as_deref().unwrap_or(p.full.as_str())).collect())?;
+        Some(Self { narrow })
     }
 
     /// Which patterns match `text`, when it is [`plain`] (`plain_text`); None otherwise.
     pub fn hits(&self, text: &str, plain_text: bool) -> Option<SetMatches> {
-        plain_text.then(|| self.ascii.matches(text))
+        plain_text.then(|| self.narrow.matches(text))
     }
 }
 
-/// A compiled rule pattern: the regex as written and, when it has Unicode word boundaries,
-/// its twin with ASCII boundaries for the texts where the two cannot differ.
+/// A compiled rule pattern: the regex as written and, when it differs, its narrowed form for
+/// the [`plain`] texts where the two cannot differ.
 #[derive(Debug)]
 pub struct Pattern {
     full: Regex,
-    /// The twin's source; the twin is compiled on first use (patterns in a set rarely need it).
-    ascii_src: Option<String>,
-    ascii: OnceLock<Option<Regex>>,
+    /// The narrowed form's source; it is compiled on first use (patterns in a set rarely need it).
+    narrow_src: Option<String>,
+    narrow: OnceLock<Option<Regex>>,
     /// Its index in each role's [`PatternSet`], when it is in one.
     slots: [OnceLock<usize>; 2],
     /// Every match starts at the start of the text (`^...`).
@@ -207,11 +209,11 @@ impl Pattern {
     /// Compiles `pattern`; the error names the pattern.
     pub fn new(pattern: &str) -> Result<Self, String> {
         let full = build(pattern).map_err(|e| format!("invalid pattern `{pattern}`: {e}"))?;
-        // The twin is an optimisation: a pattern it cannot be made for is used as written.
+        // The narrowed form is an optimisation: a pattern it cannot be made for is used as written.
         let hir = regex_syntax::Parser::new().parse(pattern).ok();
         let anchored_start = hir.as_ref().is_some_and(|h| h.properties().look_set_prefix().contains(Look::Start));
-        let ascii_src = hir.as_ref().and_then(ascii_boundaries).map(|h| h.to_string());
-        Ok(Self { full, ascii_src, ascii: OnceLock::new(), slots: Default::default(), anchored_start })
+        let narrow_src = hir.as_ref().and_then(narrowed).map(|h| h.to_string());
+        Ok(Self { full, narrow_src, narrow: OnceLock::new(), slots: Default::default(), anchored_start })
     }
 
     /// Its index in `role`'s [`PatternSet`], if it is in it.
@@ -221,12 +223,12 @@ impl Pattern {
 
     /// The regex to run on `text`, whose [`plain`] flag the caller may know already.
     pub fn on(&self, text: &str, plain_text: Option<bool>) -> &Regex {
-        let Some(src) = &self.ascii_src else { return &self.full };
+        let Some(src) = &self.narrow_src else { return &self.full };
         if !plain_text.unwrap_or_else(|| plain(text)) {
             return &self.full;
         }
-        match self.ascii.get_or_init(|| build(src).ok()) {
-            Some(ascii) => ascii,
+        match self.narrow.get_or_init(|| build(src).ok()) {
+            Some(narrow) => narrow,
             _ => &self.full,
         }
     }
@@ -252,15 +254,33 @@ impl Pattern {
     }
 }
 
-/// True when no character of `text` outside ASCII is a word character (letter, digit, mark,
-/// connector): there, Unicode and ASCII word boundaries fall in the same places.
+/// The characters outside ASCII that news text is full of and that are no word characters:
+/// spaces, dashes, quotes, bullets, ellipses, currency and a few signs. Sorted.
+const TYPOGRAPHY: &[char] = &[
+    '\u{a0}', '£', '©', '«', '®', '°', '·', '»', '\u{2002}', '\u{2003}', '\u{2004}', '\u{2005}', '\u{2006}',
+    '\u{2007}', '\u{2008}', '\u{2009}', '\u{200a}', '\u{200b}', '‐', '‑', '‒', '–', '—', '―', '‘', '’', '‚', '‛', '“',
+    '”', '„', '‟', '†', '•', '…', '\u{202f}', '′', '″', '‹', '›', '€', '™', '\u{feff}',
+];
+
+/// True when every character of `text` is ASCII or in [`TYPOGRAPHY`]: there a pattern and its
+/// narrowed form (see [`narrowed`]) match in the same places.
 pub fn plain(text: &str) -> bool {
-    text.is_ascii() || !text.chars().any(|c| !c.is_ascii() && regex_syntax::is_word_character(c))
+    text.is_ascii() || text.chars().all(|c| c.is_ascii() || TYPOGRAPHY.binary_search(&c).is_ok())
 }
 
-/// `hir` with every Unicode word-boundary assertion made ASCII; None when it has none.
-fn ascii_boundaries(hir: &Hir) -> Option<Hir> {
-    fn walk(h: &Hir, changed: &mut bool) -> Hir {
+/// `hir` for [`plain`] texts only: every class keeps only ASCII and [`TYPOGRAPHY`], and every
+/// Unicode word boundary becomes an ASCII one (the two agree where the only word characters
+/// are ASCII). Classes such as `\p{L}`, `.` or `[^()]` otherwise compile to automata for all of
+/// Unicode, many times over under a bounded repetition such as `{0,120}`: most of a ruleset's
+/// memory and compile time. None when nothing changes.
+fn narrowed(hir: &Hir) -> Option<Hir> {
+    static ALLOWED: OnceLock<hir::ClassUnicode> = OnceLock::new();
+    let allowed = ALLOWED.get_or_init(|| {
+        let mut ranges = vec![hir::ClassUnicodeRange::new('\0', '\u{7f}')];
+        ranges.extend(TYPOGRAPHY.iter().map(|&c| hir::ClassUnicodeRange::new(c, c)));
+        hir::ClassUnicode::new(ranges)
+    });
+    fn walk(h: &Hir, allowed: &hir::ClassUnicode, changed: &mut bool) -> Hir {
         match h.kind() {
             HirKind::Look(look) => {
                 let ascii = match look {
@@ -275,17 +295,25 @@ fn ascii_boundaries(hir: &Hir) -> Option<Hir> {
                 *changed |= ascii != *look;
                 Hir::look(ascii)
             }
-            HirKind::Repetition(r) => {
-                Hir::repetition(hir::Repetition { sub: Box::new(walk(&r.sub, changed)), ..r.clone() })
+            HirKind::Class(hir::Class::Unicode(class)) => {
+                let mut narrow = class.clone();
+                narrow.intersect(allowed);
+                *changed |= narrow != *class;
+                Hir::class(hir::Class::Unicode(narrow))
             }
-            HirKind::Capture(c) => Hir::capture(hir::Capture { sub: Box::new(walk(&c.sub, changed)), ..c.clone() }),
-            HirKind::Concat(subs) => Hir::concat(subs.iter().map(|s| walk(s, changed)).collect()),
-            HirKind::Alternation(subs) => Hir::alternation(subs.iter().map(|s| walk(s, changed)).collect()),
-            HirKind::Empty | HirKind::Literal(_) | HirKind::Class(_) => h.clone(),
+            HirKind::Repetition(r) => {
+                Hir::repetition(hir::Repetition { sub: Box::new(walk(&r.sub, allowed, changed)), ..r.clone() })
+            }
+            HirKind::Capture(c) => {
+                Hir::capture(hir::Capture { sub: Box::new(walk(&c.sub, allowed, changed)), ..c.clone() })
+            }
+            HirKind::Concat(subs) => Hir::concat(subs.iter().map(|s| walk(s, allowed, changed)).collect()),
+            HirKind::Alternation(subs) => Hir::alternation(subs.iter().map(|s| walk(s, allowed, changed)).collect()),
+            HirKind::Empty | HirKind::Literal(_) | HirKind::Class(hir::Class::Bytes(_)) => h.clone(),
         }
     }
     let mut changed = false;
-    let out = walk(hir, &mut changed);
+    let out = walk(hir, allowed, &mut changed);
     changed.then_some(out)
 }
 
@@ -304,31 +332,50 @@ mod tests {
         assert!(err.contains("invalid pattern `(unclosed`"), "{err}");
     }
 
+    /// Patterns with every kind of class the narrowing cuts down.
+    const NARROWED: &[&str] = &[
+        r"(?i)\b(accus\w*|blam\w*|war crimes?)\b",
+        r"^[\W_]*(\p{Lu}[\p{L}'’.-]+[\W_]{0,3}\s){1,3}(is|was)\b",
+        r"\p{L}\.?\s?/\s?\p{Lu}[\p{L}.\-]*(\s\p{Lu}[\p{L}.\-]*){0,3}$",
+        r"\([^()]{0,20}(Getty|\bAP\b)[^()]{0,20}\)\.?$",
+        r"(?i)^\W*(join us at .{0,20}summit|dear readers[,!]?)$",
+        r"[.!?][\x22”’]?\s+\p{Lu}\w+ \S+$",
+        r"\B\d+\B|\d{2}:\d{2}",
+    ];
+
+    proptest::proptest! {
+        #[test]
+        fn the_narrowed_form_matches_where_the_pattern_does_on_plain_texts(
+            which in 0..NARROWED.len(),
+            text in "[a-zA-Z0-9 .,!?:/()'_\\-\u{a0}“”‘’–—…•€]{0,40}",
+        ) {
+            let p = Pattern::new(NARROWED[which]).unwrap_or_else(|e| panic!("{e}"));
+            proptest::prop_assert!(p.narrow_src.is_some() && plain(&text));
+            let full: Vec<_> = p.full.find_iter(&text).map(|m| m.range()).collect();
+            let used: Vec<_> = p.find_iter(&text).map(|m| m.range()).collect();
+            proptest::prop_assert_eq!(full, used);
+        }
+    }
+
     #[test]
-    fn the_ascii_twin_agrees_with_the_pattern_wherever_it_is_used() {
-        let p = Pattern::new(r"(?i)\b(accus\w*|blam\w*|war crimes?)\b").unwrap_or_else(|e| panic!("{e}"));
-        assert!(p.ascii_src.is_some());
-        let texts = [
-            "He accused them \u{201c}of war crimes\u{201d}.",
-            "“Blame” was the word — and accusations followed.",
-            "Überaccused is one word; so is accusé.",
-            "naïve blamé",
-            "",
-        ];
-        for t in texts {
+    fn texts_with_letters_outside_ascii_take_the_pattern_as_written() {
+        let p = Pattern::new(NARROWED[0]).unwrap_or_else(|e| panic!("{e}"));
+        for t in ["Überaccused is one word; so is accusé.", "naïve blamé", "Erdoğan blamed them"] {
+            assert!(!plain(t));
             let full: Vec<_> = p.full.find_iter(t).map(|m| m.range()).collect();
             let used: Vec<_> = p.find_iter(t).map(|m| m.range()).collect();
             assert_eq!(full, used, "{t:?}");
         }
-        // Texts with non-ASCII letters take the pattern as written.
-        assert!(!plain("accusé"));
-        assert!(plain("“accused” — 10 €"));
-        // Patterns without `\b` get no twin; capture groups keep their numbers.
-        assert!(Pattern::new("^Photo:").map(|p| p.ascii_src.is_none()).unwrap_or(false));
+        assert!(plain("“accused” — 10 € … • ‘x’"));
+        // The typography is sorted (it is searched) and holds no word character.
+        assert!(TYPOGRAPHY.windows(2).all(|w| w[0] < w[1]));
+        assert!(!TYPOGRAPHY.iter().any(|&c| regex_syntax::is_word_character(c)));
+        // A pattern of ASCII literals needs no narrowed form; capture groups keep their numbers.
+        assert!(Pattern::new("^Photo:").map(|p| p.narrow_src.is_none()).unwrap_or(false));
         let c = Pattern::new(r"\b(?P<w>\w+)\b").unwrap_or_else(|e| panic!("{e}"));
-        let twin = c.on("plain", Some(true)).capture_names().collect::<Vec<_>>();
-        let twin = Some(twin).filter(|_| c.ascii.get().is_some_and(Option::is_some));
-        assert_eq!(twin, Some(vec![None, Some("w")]));
+        let narrow = c.on("plain", Some(true)).capture_names().collect::<Vec<_>>();
+        let narrow = Some(narrow).filter(|_| c.narrow.get().is_some_and(Option::is_some));
+        assert_eq!(narrow, Some(vec![None, Some("w")]));
     }
 
     #[test]
