@@ -25,7 +25,7 @@
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
+use std::sync::{Arc, LazyLock, Mutex, OnceLock, PoisonError, RwLock};
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder, SetMatches};
@@ -177,7 +177,7 @@ impl PatternSet {
         let build = |sources: Vec<&str>| {
             RegexSetBuilder::new(sources).size_limit(SET_SIZE_LIMIT).dfa_size_limit(SET_SIZE_LIMIT).build().ok()
         };
-        let narrow = build(patterns.iter().map(|p| p.narrow_src.as_deref().unwrap_or(p.full.as_str())).collect())?;
+        let narrow = build(patterns.iter().map(|p| p.set_source()).collect())?;
         Some(Self { narrow })
     }
 
@@ -187,19 +187,32 @@ impl PatternSet {
     }
 }
 
-/// A compiled rule pattern: the regex as written and, when it differs, its narrowed form for
-/// the [`plain`] texts where the two cannot differ.
+/// A compiled rule pattern: its narrowed form for the [`plain`] texts, where the two cannot
+/// differ, and the regex as written for the others.
+///
+/// The narrowed form is compiled at load, which also checks the pattern. The pattern as
+/// written, many times larger, is compiled at load only when nothing narrows it, and otherwise
+/// on the first text that is not plain: rules that never meet one never pay for it.
 #[derive(Debug)]
 pub struct Pattern {
-    full: Regex,
-    /// The narrowed form's source; it is compiled on first use (patterns in a set rarely need it).
-    narrow_src: Option<String>,
-    narrow: OnceLock<Option<Regex>>,
+    source: String,
+    forms: Forms,
     /// Its index in each role's [`PatternSet`], when it is in one.
     slots: [OnceLock<usize>; 2],
     /// Every match starts at the start of the text (`^...`).
     anchored_start: bool,
 }
+
+#[derive(Debug)]
+enum Forms {
+    /// Nothing narrows the pattern: one regex serves every text.
+    One(Regex),
+    /// The narrowed form's source (which the sets compile), and each form once a text needed it.
+    Narrowed { src: String, narrow: OnceLock<Option<Regex>>, full: OnceLock<Option<Regex>> },
+}
+
+/// Matches nothing: what a pattern runs as should it not compile again (see [`Pattern::on`]).
+static FAIL: LazyLock<Regex> = LazyLock::new(|| build("[^\\s\\S]").unwrap_or_else(|_| unreachable!()));
 
 fn build(pattern: &str) -> Result<Regex, regex::Error> {
     RegexBuilder::new(pattern).size_limit(REGEX_SIZE_LIMIT).dfa_size_limit(REGEX_SIZE_LIMIT).build()
@@ -208,12 +221,19 @@ fn build(pattern: &str) -> Result<Regex, regex::Error> {
 impl Pattern {
     /// Compiles `pattern`; the error names the pattern.
     pub fn new(pattern: &str) -> Result<Self, String> {
-        let full = build(pattern).map_err(|e| format!("invalid pattern `{pattern}`: {e}"))?;
-        // The narrowed form is an optimisation: a pattern it cannot be made for is used as written.
-        let hir = regex_syntax::Parser::new().parse(pattern).ok();
-        let anchored_start = hir.as_ref().is_some_and(|h| h.properties().look_set_prefix().contains(Look::Start));
-        let narrow_src = hir.as_ref().and_then(narrowed).map(|h| h.to_string());
-        Ok(Self { full, narrow_src, narrow: OnceLock::new(), slots: Default::default(), anchored_start })
+        let invalid = |e: &dyn std::fmt::Display| format!("invalid pattern `{pattern}`: {e}");
+        let hir = regex_syntax::Parser::new().parse(pattern).map_err(|e| invalid(&e))?;
+        let anchored_start = hir.properties().look_set_prefix().contains(Look::Start);
+        let forms = match narrowed(&hir).map(|h| h.to_string()) {
+            Some(src) => {
+                // Compiled here to check it, then again when first used: most patterns end up in
+                // a set and are rarely run alone.
+                build(&src).map_err(|e| invalid(&e))?;
+                Forms::Narrowed { src, narrow: OnceLock::new(), full: OnceLock::new() }
+            }
+            None => Forms::One(build(pattern).map_err(|e| invalid(&e))?),
+        };
+        Ok(Self { source: pattern.to_owned(), forms, slots: Default::default(), anchored_start })
     }
 
     /// Its index in `role`'s [`PatternSet`], if it is in it.
@@ -221,15 +241,34 @@ impl Pattern {
         self.slots[role.index()].get().copied()
     }
 
+    /// The source the sets compile: the narrowed form's.
+    fn set_source(&self) -> &str {
+        match &self.forms {
+            Forms::One(_) => &self.source,
+            Forms::Narrowed { src, .. } => src,
+        }
+    }
+
     /// The regex to run on `text`, whose [`plain`] flag the caller may know already.
     pub fn on(&self, text: &str, plain_text: Option<bool>) -> &Regex {
-        let Some(src) = &self.narrow_src else { return &self.full };
-        if !plain_text.unwrap_or_else(|| plain(text)) {
-            return &self.full;
+        let (src, narrow, full) = match &self.forms {
+            Forms::One(re) => return re,
+            Forms::Narrowed { src, narrow, full } => (src, narrow, full),
+        };
+        fn compiled<'a>(form: &'a OnceLock<Option<Regex>>, source: &str) -> Option<&'a Regex> {
+            form.get_or_init(|| {
+                build(source).inspect_err(|e| tracing::error!(pattern = %source, "pattern does not compile: {e}")).ok()
+            })
+            .as_ref()
         }
-        match self.narrow.get_or_init(|| build(src).ok()) {
-            Some(narrow) => narrow,
-            _ => &self.full,
+        let plain_text = plain_text.unwrap_or_else(|| plain(text));
+        // The narrowed form compiled when the pattern was created, so it compiles again; the
+        // pattern as written may exceed the size limit its narrowed form fit, and then the
+        // narrowed form is the nearest there is (and an error is logged).
+        let first = if plain_text { compiled(narrow, src) } else { compiled(full, &self.source) };
+        match first.or_else(|| compiled(narrow, src)) {
+            Some(re) => re,
+            None => &FAIL,
         }
     }
 
@@ -250,7 +289,7 @@ impl Pattern {
 
     /// The pattern as written.
     pub fn as_str(&self) -> &str {
-        self.full.as_str()
+        &self.source
     }
 }
 
@@ -350,8 +389,10 @@ mod tests {
             text in "[a-zA-Z0-9 .,!?:/()'_\\-\u{a0}“”‘’–—…•€]{0,40}",
         ) {
             let p = Pattern::new(NARROWED[which]).unwrap_or_else(|e| panic!("{e}"));
-            proptest::prop_assert!(p.narrow_src.is_some() && plain(&text));
-            let full: Vec<_> = p.full.find_iter(&text).map(|m| m.range()).collect();
+            let narrowed = matches!(p.forms, Forms::Narrowed { .. });
+            proptest::prop_assert!(narrowed && plain(&text));
+            let written = build(NARROWED[which]).unwrap_or_else(|e| panic!("{e}"));
+            let full: Vec<_> = written.find_iter(&text).map(|m| m.range()).collect();
             let used: Vec<_> = p.find_iter(&text).map(|m| m.range()).collect();
             proptest::prop_assert_eq!(full, used);
         }
@@ -362,7 +403,8 @@ mod tests {
         let p = Pattern::new(NARROWED[0]).unwrap_or_else(|e| panic!("{e}"));
         for t in ["Überaccused is one word; so is accusé.", "naïve blamé", "Erdoğan blamed them"] {
             assert!(!plain(t));
-            let full: Vec<_> = p.full.find_iter(t).map(|m| m.range()).collect();
+            let written = build(NARROWED[0]).unwrap_or_else(|e| panic!("{e}"));
+            let full: Vec<_> = written.find_iter(t).map(|m| m.range()).collect();
             let used: Vec<_> = p.find_iter(t).map(|m| m.range()).collect();
             assert_eq!(full, used, "{t:?}");
         }
@@ -371,11 +413,17 @@ mod tests {
         assert!(TYPOGRAPHY.windows(2).all(|w| w[0] < w[1]));
         assert!(!TYPOGRAPHY.iter().any(|&c| regex_syntax::is_word_character(c)));
         // A pattern of ASCII literals needs no narrowed form; capture groups keep their numbers.
-        assert!(Pattern::new("^Photo:").map(|p| p.narrow_src.is_none()).unwrap_or(false));
+        assert!(Pattern::new("^Photo:").is_ok_and(|p| matches!(p.forms, Forms::One(_))));
         let c = Pattern::new(r"\b(?P<w>\w+)\b").unwrap_or_else(|e| panic!("{e}"));
-        let narrow = c.on("plain", Some(true)).capture_names().collect::<Vec<_>>();
-        let narrow = Some(narrow).filter(|_| c.narrow.get().is_some_and(Option::is_some));
-        assert_eq!(narrow, Some(vec![None, Some("w")]));
+        let names = |plain_text| c.on("plain", Some(plain_text)).capture_names().collect::<Vec<_>>();
+        assert_eq!((names(true), names(false)), (vec![None, Some("w")], vec![None, Some("w")]));
+        // The pattern as written is compiled only once a text needs it.
+        assert!(matches!(&c.forms, Forms::Narrowed { full, .. } if full.get().is_some()));
+        let d = Pattern::new(r"\bphoto\b").unwrap_or_else(|e| panic!("{e}"));
+        assert!(d.is_match("a photo, “taken”") && !d.is_match("photos"));
+        assert!(matches!(&d.forms, Forms::Narrowed { full, .. } if full.get().is_none()));
+        assert!(d.is_match("a photo of Erdoğan"));
+        assert!(matches!(&d.forms, Forms::Narrowed { full, .. } if full.get().is_some()));
     }
 
     #[test]
