@@ -85,12 +85,15 @@ static CUES: LazyLock<Regex> = LazyLock::new(|| {
 static REPORTING_TAIL: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?-u:\b)(adding|saying|noting|that)(?-u:\b)").unwrap_or_else(|_| unreachable!()));
 
-static DETERMINERS: LazyLock<HashSet<&str>> =
-    LazyLock::new(|| HashSet::from(["the", "a", "an", "his", "her", "its", "their", "our", "this", "another"]));
-static PRONOUNS: LazyLock<HashSet<&str>> = LazyLock::new(|| HashSet::from(["he", "she", "it", "they", "we", "i"]));
+/// A fixed word list, looked up for nearly every token: hashed with aHash, not SipHash.
+type WordSet = HashSet<&'static str, ahash::RandomState>;
+
+static DETERMINERS: LazyLock<WordSet> =
+    LazyLock::new(|| WordSet::from_iter(["the", "a", "an", "his", "her", "its", "their", "our", "this", "another"]));
+static PRONOUNS: LazyLock<WordSet> = LazyLock::new(|| WordSet::from_iter(["he", "she", "it", "they", "we", "i"]));
 /// Words that end a backward walk over a subject noun phrase.
-static STOP: LazyLock<HashSet<&str>> = LazyLock::new(|| {
-    HashSet::from([
+static STOP: LazyLock<WordSet> = LazyLock::new(|| {
+    WordSet::from_iter([
         "on", "in", "at", "by", "with", "from", "to", "into", "over", "after", "before", "during", "about", "and",
         "but", "or", "as", "while", "when", "because", "although", "though", "since", "if", "that", "which", "who",
         "whom", "whose", "where", "than", "not", "also", "has", "have", "had", "is", "was", "were", "are", "be",
@@ -100,8 +103,8 @@ static STOP: LazyLock<HashSet<&str>> = LazyLock::new(|| {
     ])
 });
 /// Filler between a subject and its cue: "Lavrov on Saturday also said".
-static FILLER: LazyLock<HashSet<&str>> = LazyLock::new(|| {
-    HashSet::from([
+static FILLER: LazyLock<WordSet> = LazyLock::new(|| {
+    WordSet::from_iter([
         "also", "has", "have", "had", "would", "will", "again", "previously", "earlier", "later", "then", "recently",
         "repeatedly", "publicly", "flatly", "reportedly", "once", "further", "firmly", "already", "still", "now",
         "today", "yesterday", "tonight", "separately", "himself", "herself", "themselves", "itself", "jointly",
@@ -112,8 +115,8 @@ static FILLER: LazyLock<HashSet<&str>> = LazyLock::new(|| {
         "allegedly",
     ])
 });
-static TIME_WORDS: LazyLock<HashSet<&str>> = LazyLock::new(|| {
-    HashSet::from([
+static TIME_WORDS: LazyLock<WordSet> = LazyLock::new(|| {
+    WordSet::from_iter([
         "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january", "february", "march",
         "april", "may", "june", "july", "august", "september", "october", "november", "december", "today", "yesterday",
         "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "mon", "tue", "wed",
@@ -121,8 +124,8 @@ static TIME_WORDS: LazyLock<HashSet<&str>> = LazyLock::new(|| {
     ])
 });
 /// Lowercase nouns that head a mention of a person.
-static PERSON_ROLES: LazyLock<HashSet<&str>> = LazyLock::new(|| {
-    HashSet::from([
+static PERSON_ROLES: LazyLock<WordSet> = LazyLock::new(|| {
+    WordSet::from_iter([
         "minister", "spokesman", "spokeswoman", "spokesperson", "official", "president", "secretary", "diplomat",
         "chief", "leader", "head", "ambassador", "envoy", "adviser", "advisor", "director", "commander", "general",
         "governor", "mayor", "senator", "lawmaker", "premier", "chancellor", "prosecutor", "judge", "negotiator",
@@ -137,8 +140,8 @@ static PERSON_ROLES: LazyLock<HashSet<&str>> = LazyLock::new(|| {
     ])
 });
 /// Lowercase nouns that head a mention of an organisation, government or place.
-static GROUP_ROLES: LazyLock<HashSet<&str>> = LazyLock::new(|| {
-    HashSet::from([
+static GROUP_ROLES: LazyLock<WordSet> = LazyLock::new(|| {
+    WordSet::from_iter([
         "ministry", "company", "firm", "government", "kremlin", "agency", "military", "army", "police", "authorities",
         "department", "office", "embassy", "court", "party", "group", "organization", "organisation", "bank",
         "council", "commission", "committee", "administration", "union", "alliance", "campaign", "statement", "report",
@@ -154,8 +157,8 @@ static GROUP_ROLES: LazyLock<HashSet<&str>> = LazyLock::new(|| {
     ])
 });
 /// Capitalised words inside names that make them organisations or places, not people.
-static ORG_WORDS: LazyLock<HashSet<&str>> = LazyLock::new(|| {
-    HashSet::from([
+static ORG_WORDS: LazyLock<WordSet> = LazyLock::new(|| {
+    WordSet::from_iter([
         "ministry", "kremlin", "government", "office", "department", "council", "commission", "committee", "union",
         "agency", "company", "corporation", "corp", "inc", "group", "party", "bank", "court", "army", "forces",
         "police", "service", "services", "organization", "organisation", "institute", "university", "house",
@@ -176,8 +179,8 @@ static ORG_WORDS: LazyLock<HashSet<&str>> = LazyLock::new(|| {
     ])
 });
 /// Capitalised title words that precede a name and are not part of it.
-static TITLES: LazyLock<HashSet<&str>> = LazyLock::new(|| {
-    HashSet::from([
+static TITLES: LazyLock<WordSet> = LazyLock::new(|| {
+    WordSet::from_iter([
         "president", "prime", "minister", "foreign", "defense", "defence", "secretary", "state", "general", "gen",
         "spokesman", "spokeswoman", "spokesperson", "ambassador", "chancellor", "king", "queen", "prince", "sen",
         "senator", "rep", "representative", "gov", "governor", "mayor", "chief", "director", "deputy", "vice", "head",
@@ -196,8 +199,8 @@ static TITLES: LazyLock<HashSet<&str>> = LazyLock::new(|| {
     ])
 });
 /// Lowercase particles inside names ("Osama bin Laden", "Ursula von der Leyen").
-static PARTICLES: LazyLock<HashSet<&str>> = LazyLock::new(|| {
-    HashSet::from(["bin", "al", "de", "van", "von", "der", "da", "di", "le", "la", "du", "del", "ibn", "el"])
+static PARTICLES: LazyLock<WordSet> = LazyLock::new(|| {
+    WordSet::from_iter(["bin", "al", "de", "van", "von", "der", "da", "di", "le", "la", "du", "del", "ibn", "el"])
 });
 
 /// A word of a sentence.
@@ -281,7 +284,7 @@ fn word_spans(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
     })
 }
 
-fn is_in(set: &HashSet<&str>, w: &str) -> bool {
+fn is_in(set: &WordSet, w: &str) -> bool {
     set.contains(w)
 }
 
@@ -865,8 +868,8 @@ struct Context {
 }
 
 /// Roles that speak for an organisation rather than for themselves.
-static SPOKES: LazyLock<HashSet<&str>> = LazyLock::new(|| {
-    HashSet::from([
+static SPOKES: LazyLock<WordSet> = LazyLock::new(|| {
+    WordSet::from_iter([
         "spokesman", "spokeswoman", "spokesperson", "representative", "official", "officials", "spokespeople",
     ])
 });

@@ -576,6 +576,31 @@ fn ends_sentence(line: &str) -> bool {
 /// rest has no letters.
 fn residue_of(line: &str) -> bool {
     let total = line.chars().count().max(1);
+    let stripped;
+    let rest = if line.contains("](") {
+        stripped = without_link_targets(line);
+        stripped.as_str()
+    } else {
+        line
+    };
+    // The words that are not URLs, as if joined by single spaces.
+    let (mut kept, mut letters, mut words) = (0, 0, 0);
+    for w in rest
+        .split_whitespace()
+        .filter(|w| !(w.starts_with("http://") || w.starts_with("https://") || w.starts_with("www.") || domain_path(w)))
+    {
+        words += 1;
+        for c in w.chars() {
+            kept += 1;
+            letters += usize::from(c.is_alphabetic());
+        }
+    }
+    kept += words.max(1) - 1;
+    letters == 0 || (kept + 1) * 10 < total * 4 && letters * 10 < total * 4
+}
+
+/// `line` without the targets of its markdown links (`[text](target)` keeps `[text]`).
+fn without_link_targets(line: &str) -> String {
     let mut rest = String::with_capacity(line.len());
     let mut chars = line.char_indices().peekable();
     let bytes = line.as_bytes();
@@ -599,13 +624,7 @@ fn residue_of(line: &str) -> bool {
         }
         rest.push(c);
     }
-    let kept: String = rest
-        .split_whitespace()
-        .filter(|w| !(w.starts_with("http://") || w.starts_with("https://") || w.starts_with("www.") || domain_path(w)))
-        .collect::<Vec<_>>()
-        .join(" ");
-    let letters = kept.chars().filter(|c| c.is_alphabetic()).count();
-    letters == 0 || (kept.chars().count() + 1) * 10 < total * 4 && letters * 10 < total * 4
+    rest
 }
 
 /// `example.com/news/...`: a URL without its scheme.
@@ -630,29 +649,54 @@ fn names_a_date(line: &str) -> bool {
 }
 
 fn norm_key(line: &str) -> String {
-    let lower = markup_trimmed(line).to_lowercase();
-    let mut key = String::with_capacity(lower.len());
-    for w in lower.split_whitespace() {
-        if !key.is_empty() {
-            key.push(' ');
+    let bare = markup_trimmed(line);
+    let mut key = String::with_capacity(bare.len());
+    if bare.is_ascii() {
+        for w in bare.split_whitespace() {
+            if !key.is_empty() {
+                key.push(' ');
+            }
+            key.extend(w.chars().map(|c| c.to_ascii_lowercase()));
         }
-        key.push_str(w);
+    } else {
+        for w in bare.to_lowercase().split_whitespace() {
+            if !key.is_empty() {
+                key.push(' ');
+            }
+            key.push_str(w);
+        }
     }
     key.truncate(key.trim_end_matches(['.', ':', '!', '?']).len());
     key
 }
 
+/// The words of a line, lower-cased, as [`resembles`] compares them.
 fn tokens(line: &str) -> Vec<String> {
-    line.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_lowercase).collect()
+    words(line).map(str::to_lowercase).collect()
 }
 
-/// Most of `line`'s words occur in `reference`.
-fn resembles(line: &[String], reference: &[String]) -> bool {
-    if line.len() < 3 || reference.is_empty() {
+fn words(line: &str) -> impl Iterator<Item = &str> {
+    line.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty())
+}
+
+/// Most of `line`'s words occur in `reference` (lower-cased words, see [`tokens`]).
+fn resembles(line: &str, reference: &[String]) -> bool {
+    if reference.is_empty() {
         return false;
     }
-    let shared = line.iter().filter(|w| reference.contains(w)).count();
-    shared >= 3 && shared * 10 >= line.len() * 8
+    let (mut total, mut shared) = (0usize, 0usize);
+    for w in words(line) {
+        total += 1;
+        // Lower-casing an ASCII word is comparing it without case to each reference word.
+        let found = if w.is_ascii() {
+            reference.iter().any(|r| r.eq_ignore_ascii_case(w))
+        } else {
+            let lower = w.to_lowercase();
+            reference.contains(&lower)
+        };
+        shared += usize::from(found);
+    }
+    total >= 3 && shared >= 3 && shared * 10 >= total * 8
 }
 
 impl LineFacts {
@@ -666,11 +710,14 @@ impl LineFacts {
         let fragment = bare.ends_with([',', ';', '–', '—', '-', '(', '/'])
             || FUNCTION_WORDS.contains(&last)
             || (first.chars().next().is_some_and(char::is_lowercase) && FUNCTION_WORDS.contains(&first));
-        let has_digit = bare.chars().any(|c| c.is_ascii_digit());
         // A short headline with a number ("Russia launches 40 drones") is not a label: only
         // dates, times and lines of mostly digits are.
-        let digits = bare.chars().filter(char::is_ascii_digit).count();
-        let letters = bare.chars().filter(|c| c.is_alphabetic()).count();
+        let (mut digits, mut letters) = (0, 0);
+        for c in bare.chars() {
+            digits += usize::from(c.is_ascii_digit());
+            letters += usize::from(c.is_alphabetic());
+        }
+        let has_digit = digits > 0;
         let meta = !prose
             && (words <= 3
                 || (digits >= letters && words <= 6)
@@ -686,7 +733,7 @@ impl Facts {
     fn of(ctx: &PageCtx) -> Self {
         let texts: Vec<&str> = ctx.paras.iter().map(|s| s.slice(&ctx.text)).collect();
         let mut lines: Vec<LineFacts> = texts.iter().map(|t| LineFacts::of(t)).collect();
-        let mut seen = std::collections::HashSet::new();
+        let mut seen: std::collections::HashSet<String, ahash::RandomState> = std::collections::HashSet::default();
         for (f, t) in lines.iter_mut().zip(&texts) {
             let key = norm_key(t);
             f.repeat = !key.is_empty() && !seen.insert(key);
@@ -694,8 +741,7 @@ impl Facts {
         let title = tokens(&ctx.title);
         let first = texts.first().map(|t| tokens(t)).unwrap_or_default();
         for (i, (f, t)) in lines.iter_mut().zip(&texts).enumerate() {
-            let own = tokens(t);
-            f.title_like = resembles(&own, &title) || (i > 0 && resembles(&own, &first)) || (i == 0 && f.headline);
+            f.title_like = resembles(t, &title) || (i > 0 && resembles(t, &first)) || (i == 0 && f.headline);
         }
         for i in 1..lines.len() {
             let (Some(prev), Some(this)) = (texts.get(i - 1), texts.get(i)) else { continue };
