@@ -84,6 +84,25 @@ fn shipped_rules_check_and_pass_their_tests() {
 }
 
 #[test]
+fn check_names_the_rules_that_run_in_rhai_on_every_document() {
+    let dir = std::env::temp_dir().join(format!("thresher-unplanned-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("generic")).expect("mkdir");
+    std::fs::write(
+        dir.join("generic/mixed.rhai"),
+        "fn fixed(doc) { doc.drop_lines(\"caption\", `^Photo:`); }\n\
+         fn reads(doc) { if doc.count > 40 { doc.drop_lines(\"caption\", `^Image:`); } }\n",
+    )
+    .expect("write");
+    let (ok, out, err) = stdout_of(thresher().arg("check").arg(&dir));
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(ok, "{out}{err}");
+    assert!(out.contains("1 rules run in Rhai on every document: mixed.reads\n"), "{out}");
+    // The shipped rules are all plans.
+    let (_, out, _) = stdout_of(thresher().arg("check").arg(rules()));
+    assert!(!out.contains("run in Rhai"), "{out}");
+}
+
+#[test]
 fn broken_rules_are_reported_with_file_line_and_column() {
     let dir = std::env::temp_dir().join(format!("thresher-broken-{}", std::process::id()));
     std::fs::create_dir_all(dir.join("generic")).expect("mkdir");
