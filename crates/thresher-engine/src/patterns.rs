@@ -207,8 +207,15 @@ pub struct Pattern {
 enum Forms {
     /// Nothing narrows the pattern: one regex serves every text.
     One(Regex),
-    /// The narrowed form's source (which the sets compile), and each form once a text needed it.
-    Narrowed { src: String, narrow: OnceLock<Option<Regex>>, full: OnceLock<Option<Regex>> },
+    /// The narrowed form's source (which the sets compile), the widened form's when it differs
+    /// from the pattern as written, and each form once a text needed it.
+    Narrowed {
+        src: String,
+        narrow: OnceLock<Option<Regex>>,
+        wide_src: Option<String>,
+        wide: OnceLock<Option<Regex>>,
+        full: OnceLock<Option<Regex>>,
+    },
 }
 
 /// Matches nothing: what a pattern runs as should it not compile again (see [`Pattern::on`]).
@@ -229,7 +236,8 @@ impl Pattern {
                 // Compiled here to check it, then again when first used: most patterns end up in
                 // a set and are rarely run alone.
                 build(&src).map_err(|e| invalid(&e))?;
-                Forms::Narrowed { src, narrow: OnceLock::new(), full: OnceLock::new() }
+                let wide_src = widened(&hir).map(|h| h.to_string());
+                Forms::Narrowed { src, narrow: OnceLock::new(), wide_src, wide: OnceLock::new(), full: OnceLock::new() }
             }
             None => Forms::One(build(pattern).map_err(|e| invalid(&e))?),
         };
@@ -251,9 +259,9 @@ impl Pattern {
 
     /// The regex to run on `text`, whose [`plain`] flag the caller may know already.
     pub fn on(&self, text: &str, plain_text: Option<bool>) -> &Regex {
-        let (src, narrow, full) = match &self.forms {
+        let (src, narrow, wide_src, wide_form, full) = match &self.forms {
             Forms::One(re) => return re,
-            Forms::Narrowed { src, narrow, full } => (src, narrow, full),
+            Forms::Narrowed { src, narrow, wide_src, wide, full } => (src, narrow, wide_src, wide, full),
         };
         fn compiled<'a>(form: &'a OnceLock<Option<Regex>>, source: &str) -> Option<&'a Regex> {
             form.get_or_init(|| {
@@ -265,7 +273,11 @@ impl Pattern {
         // The narrowed form compiled when the pattern was created, so it compiles again; the
         // pattern as written may exceed the size limit its narrowed form fit, and then the
         // narrowed form is the nearest there is (and an error is logged).
-        let first = if plain_text { compiled(narrow, src) } else { compiled(full, &self.source) };
+        let first = match wide_src {
+            _ if plain_text => compiled(narrow, src),
+            Some(wide_src) if wide(text) => compiled(wide_form, wide_src),
+            _ => compiled(full, &self.source),
+        };
         match first.or_else(|| compiled(narrow, src)) {
             Some(re) => re,
             None => &FAIL,
@@ -298,8 +310,21 @@ impl Pattern {
 const TYPOGRAPHY: &[char] = &[
     '\u{a0}', '£', '©', '«', '®', '°', '·', '»', '\u{2002}', '\u{2003}', '\u{2004}', '\u{2005}', '\u{2006}',
     '\u{2007}', '\u{2008}', '\u{2009}', '\u{200a}', '\u{200b}', '‐', '‑', '‒', '–', '—', '―', '‘', '’', '‚', '‛', '“',
-    '”', '„', '‟', '†', '•', '…', '\u{202f}', '′', '″', '‹', '›', '€', '™', '\u{feff}',
+    '”', '„', '‟', '†', '•', '…', '\u{202f}', '′', '″', '‹', '›', '\u{2060}', '€', '™', '\u{feff}',
 ];
+
+/// Beyond ASCII and [`TYPOGRAPHY`], the letters of most names in the news: Latin with its
+/// accents (Latin-1, Extended-A and -B, combining accents, Extended Additional) and Cyrillic.
+const WIDE: &[(char, char)] =
+    &[('\u{a0}', '\u{24f}'), ('\u{300}', '\u{36f}'), ('\u{400}', '\u{4ff}'), ('\u{1e00}', '\u{1eff}')];
+
+/// True when every character of `text` is ASCII, in [`TYPOGRAPHY`] or in [`WIDE`]: there a
+/// pattern and its widened form (see [`widened`]) match in the same places.
+pub fn wide(text: &str) -> bool {
+    text.chars().all(|c| {
+        c.is_ascii() || TYPOGRAPHY.binary_search(&c).is_ok() || WIDE.iter().any(|&(a, b)| (a..=b).contains(&c))
+    })
+}
 
 /// True when every character of `text` is ASCII or in [`TYPOGRAPHY`]: there a pattern and its
 /// narrowed form (see [`narrowed`]) match in the same places.
@@ -319,9 +344,28 @@ fn narrowed(hir: &Hir) -> Option<Hir> {
         ranges.extend(TYPOGRAPHY.iter().map(|&c| hir::ClassUnicodeRange::new(c, c)));
         hir::ClassUnicode::new(ranges)
     });
-    fn walk(h: &Hir, allowed: &hir::ClassUnicode, changed: &mut bool) -> Hir {
+    cut(hir, allowed, true)
+}
+
+/// `hir` for [`wide`] texts only: every class keeps only the wide alphabet. Word boundaries stay
+/// Unicode, since the alphabet has letters outside ASCII. None when nothing changes.
+fn widened(hir: &Hir) -> Option<Hir> {
+    static ALLOWED: OnceLock<hir::ClassUnicode> = OnceLock::new();
+    let allowed = ALLOWED.get_or_init(|| {
+        let mut ranges = vec![hir::ClassUnicodeRange::new('\0', '\u{7f}')];
+        ranges.extend(TYPOGRAPHY.iter().map(|&c| hir::ClassUnicodeRange::new(c, c)));
+        ranges.extend(WIDE.iter().map(|&(a, b)| hir::ClassUnicodeRange::new(a, b)));
+        hir::ClassUnicode::new(ranges)
+    });
+    cut(hir, allowed, false)
+}
+
+/// `hir` with every class intersected with `allowed` and, when `ascii_words`, every Unicode
+/// word boundary made ASCII. None when nothing changes.
+fn cut(hir: &Hir, allowed: &hir::ClassUnicode, ascii_words: bool) -> Option<Hir> {
+    fn walk(h: &Hir, allowed: &hir::ClassUnicode, ascii_words: bool, changed: &mut bool) -> Hir {
         match h.kind() {
-            HirKind::Look(look) => {
+            HirKind::Look(look) if ascii_words => {
                 let ascii = match look {
                     Look::WordUnicode => Look::WordAscii,
                     Look::WordUnicodeNegate => Look::WordAsciiNegate,
@@ -340,19 +384,22 @@ fn narrowed(hir: &Hir) -> Option<Hir> {
                 *changed |= narrow != *class;
                 Hir::class(hir::Class::Unicode(narrow))
             }
-            HirKind::Repetition(r) => {
-                Hir::repetition(hir::Repetition { sub: Box::new(walk(&r.sub, allowed, changed)), ..r.clone() })
-            }
+            HirKind::Repetition(r) => Hir::repetition(hir::Repetition {
+                sub: Box::new(walk(&r.sub, allowed, ascii_words, changed)),
+                ..r.clone()
+            }),
             HirKind::Capture(c) => {
-                Hir::capture(hir::Capture { sub: Box::new(walk(&c.sub, allowed, changed)), ..c.clone() })
+                Hir::capture(hir::Capture { sub: Box::new(walk(&c.sub, allowed, ascii_words, changed)), ..c.clone() })
             }
-            HirKind::Concat(subs) => Hir::concat(subs.iter().map(|s| walk(s, allowed, changed)).collect()),
-            HirKind::Alternation(subs) => Hir::alternation(subs.iter().map(|s| walk(s, allowed, changed)).collect()),
-            HirKind::Empty | HirKind::Literal(_) | HirKind::Class(hir::Class::Bytes(_)) => h.clone(),
+            HirKind::Concat(subs) => Hir::concat(subs.iter().map(|s| walk(s, allowed, ascii_words, changed)).collect()),
+            HirKind::Alternation(subs) => {
+                Hir::alternation(subs.iter().map(|s| walk(s, allowed, ascii_words, changed)).collect())
+            }
+            HirKind::Empty | HirKind::Look(_) | HirKind::Literal(_) | HirKind::Class(hir::Class::Bytes(_)) => h.clone(),
         }
     }
     let mut changed = false;
-    let out = walk(hir, allowed, &mut changed);
+    let out = walk(hir, allowed, ascii_words, &mut changed);
     changed.then_some(out)
 }
 
@@ -398,10 +445,26 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #[test]
+        fn the_widened_form_matches_where_the_pattern_does_on_wide_texts(
+            which in 0..NARROWED.len(),
+            text in "[a-zA-Z0-9 .,!?:/()'_\\-“”’–—éÉñăşșțğçüöÜ\u{301}жЖяЁ]{0,40}",
+        ) {
+            let p = Pattern::new(NARROWED[which]).unwrap_or_else(|e| panic!("{e}"));
+            proptest::prop_assert!(wide(&text));
+            let written = build(NARROWED[which]).unwrap_or_else(|e| panic!("{e}"));
+            let full: Vec<_> = written.find_iter(&text).map(|m| m.range()).collect();
+            let used: Vec<_> = p.find_iter(&text).map(|m| m.range()).collect();
+            proptest::prop_assert_eq!(full, used);
+        }
+    }
+
     #[test]
-    fn texts_with_letters_outside_ascii_take_the_pattern_as_written() {
+    fn texts_with_letters_outside_ascii_take_a_wider_form_or_the_pattern_as_written() {
         let p = Pattern::new(NARROWED[0]).unwrap_or_else(|e| panic!("{e}"));
-        for t in ["Überaccused is one word; so is accusé.", "naïve blamé", "Erdoğan blamed them"] {
+        for t in ["Überaccused is one word; so is accusé.", "naïve blamé", "Erdoğan blamed them", "Ο Ερντογάν blamed"]
+        {
             assert!(!plain(t));
             let written = build(NARROWED[0]).unwrap_or_else(|e| panic!("{e}"));
             let full: Vec<_> = written.find_iter(t).map(|m| m.range()).collect();
@@ -409,15 +472,19 @@ mod tests {
             assert_eq!(full, used, "{t:?}");
         }
         assert!(plain("“accused” — 10 € … • ‘x’"));
+        assert!(wide("Erdoğan, Șoșoacă, Зеленський") && !wide("Ο Ερντογάν"));
         // The typography is sorted (it is searched) and holds no word character.
         assert!(TYPOGRAPHY.windows(2).all(|w| w[0] < w[1]));
         assert!(!TYPOGRAPHY.iter().any(|&c| regex_syntax::is_word_character(c)));
         // A pattern of ASCII literals needs no narrowed form; capture groups keep their numbers.
         assert!(Pattern::new("^Photo:").is_ok_and(|p| matches!(p.forms, Forms::One(_))));
         let c = Pattern::new(r"\b(?P<w>\w+)\b").unwrap_or_else(|e| panic!("{e}"));
-        let names = |plain_text| c.on("plain", Some(plain_text)).capture_names().collect::<Vec<_>>();
-        assert_eq!((names(true), names(false)), (vec![None, Some("w")], vec![None, Some("w")]));
-        // The pattern as written is compiled only once a text needs it.
+        let names = |t, plain_text| c.on(t, Some(plain_text)).capture_names().collect::<Vec<_>>();
+        assert_eq!(names("plain", true), vec![None, Some("w")]);
+        // Each form is compiled only once a text needs it.
+        assert_eq!(names("Erdoğan", false), vec![None, Some("w")]);
+        assert!(matches!(&c.forms, Forms::Narrowed { wide, full, .. } if wide.get().is_some() && full.get().is_none()));
+        assert_eq!(names("Ο Ερντογάν", false), vec![None, Some("w")]);
         assert!(matches!(&c.forms, Forms::Narrowed { full, .. } if full.get().is_some()));
         let d = Pattern::new(r"\bphoto\b").unwrap_or_else(|e| panic!("{e}"));
         assert!(d.is_match("a photo, “taken”") && !d.is_match("photos"));
