@@ -11,22 +11,9 @@
 
 mod common;
 
-use std::path::PathBuf;
 use std::time::Instant;
 
-use thresher_engine::{Document, Limits, ProcessOptions, Ruleset};
-
-fn dev() -> Vec<Document> {
-    let shared = std::env::var_os("THRESHER_SHARED").map_or_else(|| common::repo().join("../shared"), PathBuf::from);
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(shared.join("dev/docs"))
-        .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
-        .unwrap_or_default();
-    paths.sort();
-    paths
-        .iter()
-        .filter_map(|p| Some(Document::new(p.file_name()?.to_string_lossy(), std::fs::read_to_string(p).ok()?)))
-        .collect()
-}
+use thresher_engine::{Limits, ProcessOptions, Ruleset};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
@@ -40,7 +27,7 @@ fn main() {
     let loaded = common::rss_bytes();
     let mut docs = common::seeds();
     if args.iter().any(|a| a == "--dev") {
-        docs.extend(dev());
+        docs.extend(common::articles("dev/docs"));
     }
     if docs.is_empty() {
         eprintln!("no documents found: set THRESHER_SHARED");

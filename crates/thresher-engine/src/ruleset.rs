@@ -326,32 +326,16 @@ impl Ruleset {
     /// Probes boilerplate rule `rule` on the empty `page` and keeps its plan when it has one;
     /// otherwise runs it once in Rhai, which compiles the patterns of its unconditional calls.
     fn plan_doc_rule(&self, rule: &mut Rule, page: &Page) -> Result<(), Diagnostic> {
-        if rule.plannable {
-            match crate::plan::probe(|| self.call_rule(rule, page)) {
-                (_, Some(plan)) => {
-                    rule.doc_plan = Some(Arc::new(plan));
-                    return Ok(());
-                }
-                (Err(d), None) if d.code == codes::BAD_PATTERN => return Err(d),
-                _ => {}
-            }
-        }
-        self.call_rule(rule, page)
+        let planned = probe_rule(rule, || self.call_rule(rule, page))?;
+        rule.doc_plan = planned.map(Arc::new);
+        Ok(())
     }
 
     /// [`Self::plan_doc_rule`] for a claim rule.
     fn plan_claim_rule(&self, rule: &mut Rule, claim: &ClaimHandle) -> Result<(), Diagnostic> {
-        if rule.plannable {
-            match crate::plan::probe(|| self.call_claim_rule(rule, claim)) {
-                (_, Some(plan)) => {
-                    rule.claim_plan = Some(Arc::new(plan));
-                    return Ok(());
-                }
-                (Err(d), None) if d.code == codes::BAD_PATTERN => return Err(d),
-                _ => {}
-            }
-        }
-        self.call_claim_rule(rule, claim)
+        let planned = probe_rule(rule, || self.call_claim_rule(rule, claim))?;
+        rule.claim_plan = planned.map(Arc::new);
+        Ok(())
     }
 
     /// Calls claim rule `rule` on `claim`.
@@ -430,6 +414,23 @@ impl Ruleset {
     pub fn limits(&self) -> &Limits {
         &self.limits
     }
+}
+
+/// Runs `call` (one rule on an empty document or claim) as a probe when the rule's file allows
+/// plans: its plan, if it has one. Otherwise `call` runs once more as a plain call, and a bad
+/// pattern either way is the load error.
+fn probe_rule<T: 'static>(
+    rule: &Rule,
+    call: impl Fn() -> Result<(), Diagnostic>,
+) -> Result<Option<Plan<T>>, Diagnostic> {
+    if rule.plannable {
+        match crate::plan::probe(&call) {
+            (_, Some(plan)) => return Ok(Some(plan)),
+            (Err(d), None) if d.code == codes::BAD_PATTERN => return Err(d),
+            _ => {}
+        }
+    }
+    call().map(|()| None)
 }
 
 struct CompiledFile {

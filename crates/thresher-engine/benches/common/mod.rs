@@ -19,8 +19,13 @@ pub fn rules_dir() -> PathBuf {
 /// The seed articles from `$THRESHER_SHARED/corpus/seeds` (default `../shared` beside the
 /// repository), in file-name order.
 pub fn seeds() -> Vec<Document> {
+    articles("corpus/seeds")
+}
+
+/// The articles in `$THRESHER_SHARED/<dir>`, in file-name order.
+pub fn articles(dir: &str) -> Vec<Document> {
     let shared = std::env::var_os("THRESHER_SHARED").map_or_else(|| repo().join("../shared"), PathBuf::from);
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(shared.join("corpus/seeds"))
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(shared.join(dir))
         .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
         .unwrap_or_default();
     paths.sort();
