@@ -14,6 +14,7 @@ use rhai::{Array, Dynamic, Engine, EvalAltResult, NativeCallContext};
 
 use crate::diag::codes;
 use crate::document::{ClaimForm, Label, Span};
+use crate::needles::Hits;
 use crate::page::fail;
 use crate::patterns::{Pattern, Patterns, Role};
 use crate::plan;
@@ -41,6 +42,9 @@ pub struct ClaimFacts {
     pub outlet: String,
     /// The ruleset's pattern cache.
     pub patterns: Arc<Patterns>,
+    /// Where the needles of the ruleset's patterns occur in the document the text is taken
+    /// from, at `start` (see [`Page::needle_hits`](crate::page::Page::needle_hits)).
+    pub needles: Option<Arc<Hits>>,
 }
 
 #[derive(Debug, Default)]
@@ -136,6 +140,11 @@ impl ClaimHandle {
         }
         let base = self.facts.start;
         let text = &self.facts.text;
+        if let (Some(id), Some(needles)) = (re.needle_id(), &self.facts.needles)
+            && !needles.within(id, Span::new(base, base + text.len()))
+        {
+            return None;
+        }
         re.on(text, Some(self.plain)).find(text).map(|m| Span::new(base + m.start(), base + m.end()))
     }
 
@@ -324,6 +333,7 @@ mod tests {
             form: ClaimForm::Indirect,
             speaker: "Sergei Lavrov".into(),
             mention: "Lavrov".into(),
+            needles: None,
             outlet: String::new(),
             patterns: Arc::default(),
         })

@@ -15,6 +15,7 @@ use rhai::{Dynamic, Engine, EvalAltResult, Map, NativeCallContext, Position};
 
 use crate::diag::codes;
 use crate::document::Span;
+use crate::needles::Hits;
 use crate::patterns::{self, Pattern, Patterns, Role};
 use crate::plan;
 
@@ -130,6 +131,11 @@ impl Page {
         self.facts.lines.get(i).map_or(0, |l| l.chars)
     }
 
+    /// Where the needles of the ruleset's patterns occur in the text (see [`crate::needles`]).
+    pub fn needle_hits(&self) -> Option<Arc<Hits>> {
+        self.facts.needles.clone()
+    }
+
     /// Whether `re` matches paragraph `i`: a lookup for the patterns of the ruleset's line set.
     fn matches(&self, re: &Pattern, i: usize) -> bool {
         if let Some(slot) = re.slot(Role::Line)
@@ -137,8 +143,19 @@ impl Page {
         {
             return hits.matched(slot);
         }
+        if !self.may_match(re, i) {
+            return false;
+        }
         let text = self.para(i);
         re.on(text, self.facts.lines.get(i).map(|l| l.plain)).is_match(text)
+    }
+
+    /// False when paragraph `i` holds none of the needles every match of `re` holds.
+    fn may_match(&self, re: &Pattern, i: usize) -> bool {
+        match (re.needle_id(), &self.facts.needles, self.ctx.paras.get(i)) {
+            (Some(id), Some(hits), Some(&span)) => hits.within(id, span),
+            _ => true,
+        }
     }
 
     fn regex(&self, pattern: &str) -> HelperResult<Arc<Pattern>> {
@@ -436,7 +453,7 @@ fn drop_text(page: &Page, kind: &str, pattern: &str, opts: Option<&Map>) -> Help
     Ok(prepared(move |page: &Page| {
         let mut n = 0;
         for i in 0..page.ctx.paras.len() {
-            if !o.eligible(page, i) {
+            if !(o.eligible(page, i) && page.may_match(&re, i)) {
                 continue;
             }
             let base = page.ctx.paras[i].start;
@@ -534,6 +551,8 @@ struct Facts {
     hits: Vec<Option<regex::SetMatches>>,
     /// First and last line of the article: the largest cluster of prose lines.
     article: Option<(usize, usize)>,
+    /// Where the needles of the ruleset's patterns occur (once they are indexed).
+    needles: Option<Arc<Hits>>,
 }
 
 /// Words ending a line that show it is a piece of a sentence cut at a link, not a headline.
@@ -778,7 +797,8 @@ impl Facts {
             .patterns
             .set(Role::Line)
             .map_or_else(Vec::new, |set| texts.iter().zip(&lines).map(|(t, l)| set.hits(t, l.plain)).collect());
-        Self { lines, hits, article }
+        let needles = ctx.patterns.needles().map(|n| Arc::new(n.scan(&ctx.text)));
+        Self { lines, hits, article, needles }
     }
 
     fn line(&self, i: usize) -> LineFacts {

@@ -31,6 +31,8 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder, SetMatches};
 use regex_syntax::hir::{self, Hir, HirKind, Look};
 
+use crate::needles::Needles;
+
 /// Compiled regex size limit: keeps a pathological pattern from taking memory or time.
 const REGEX_SIZE_LIMIT: usize = 8 << 20;
 
@@ -67,6 +69,9 @@ pub struct Patterns {
     recording: Mutex<Option<(Role, Vec<Arc<Pattern>>)>>,
     is_recording: AtomicBool,
     sets: [OnceLock<PatternSet>; 2],
+    /// Every pattern gathered for a set, anchored or not: the ones that run on every document.
+    everyday: Mutex<Vec<Arc<Pattern>>>,
+    needles: OnceLock<Needles>,
 }
 
 impl Patterns {
@@ -106,6 +111,7 @@ impl Patterns {
         let Some((role, seen)) = self.recording.lock().unwrap_or_else(PoisonError::into_inner).take() else {
             return;
         };
+        self.everyday.lock().unwrap_or_else(PoisonError::into_inner).extend(seen.iter().cloned());
         // On lines, only patterns anchored at the start join the set: a set search runs to the
         // end of the text, while alone such a pattern stops after a few bytes, and unanchored
         // patterns alone keep their literal prefilters and reverse searches from `$`.
@@ -119,6 +125,25 @@ impl Patterns {
             }
             let _ = self.sets[role.index()].set(set);
         }
+    }
+
+    /// Gathers the needles of the patterns gathered for the sets (those of the generic and the
+    /// claim rules, which run on every document) into one automaton (see [`crate::needles`]).
+    /// The others run on every line they are asked about, as before: an outlet's patterns meet
+    /// only that outlet's documents, and a thousand outlets' needles would slow every scan.
+    pub fn index_needles(&self) {
+        if self.needles.get().is_some() {
+            return;
+        }
+        let everyday = self.everyday.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(n) = Needles::build(&everyday) {
+            let _ = self.needles.set(n);
+        }
+    }
+
+    /// The needles of the ruleset's patterns, once indexed.
+    pub fn needles(&self) -> Option<&Needles> {
+        self.needles.get()
     }
 
     /// The set of `role`'s patterns, once sealed.
@@ -201,6 +226,10 @@ pub struct Pattern {
     slots: [OnceLock<usize>; 2],
     /// Every match starts at the start of the text (`^...`).
     anchored_start: bool,
+    /// Strings one of which every match holds (see [`crate::needles`]).
+    needles: Option<Vec<Vec<u8>>>,
+    /// Its index in the ruleset's [`Needles`], once they are built.
+    needle_id: OnceLock<u32>,
 }
 
 #[derive(Debug)]
@@ -241,7 +270,29 @@ impl Pattern {
             }
             None => Forms::One(build(pattern).map_err(|e| invalid(&e))?),
         };
-        Ok(Self { source: pattern.to_owned(), forms, slots: Default::default(), anchored_start })
+        let needles = crate::needles::needles_of(&hir);
+        Ok(Self {
+            source: pattern.to_owned(),
+            forms,
+            slots: Default::default(),
+            anchored_start,
+            needles,
+            needle_id: OnceLock::new(),
+        })
+    }
+
+    /// Strings one of which (ignoring ASCII case) every match holds, if the pattern has them.
+    pub fn needles(&self) -> Option<&[Vec<u8>]> {
+        self.needles.as_deref()
+    }
+
+    /// Its index in the ruleset's [`Needles`], when they hold its needles.
+    pub fn needle_id(&self) -> Option<u32> {
+        self.needle_id.get().copied()
+    }
+
+    pub(crate) fn set_needle_id(&self, id: u32) {
+        let _ = self.needle_id.set(id);
     }
 
     /// Its index in `role`'s [`PatternSet`], if it is in it.
@@ -514,5 +565,10 @@ mod tests {
             assert_eq!(hits.matched(1), word.is_match(text), "{text}");
         }
         assert!(set.hits("donateé", plain("donateé")).is_none());
+        // Needles are indexed for the gathered patterns, anchored or not, and for no others.
+        p.index_needles();
+        assert!(p.needles().is_some());
+        assert!(photo.needle_id().is_some() && inside.needle_id().is_some());
+        assert_eq!((other.needle_id(), late.needle_id()), (None, None));
     }
 }

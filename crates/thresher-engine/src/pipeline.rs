@@ -11,6 +11,7 @@ use crate::claims::{self, Finding, Found};
 use crate::diag::{Diagnostic, codes};
 use crate::document::{Claim, Document, Outcome, OutletMatch, OutletRef, Piece, Removal, Span, Speaker};
 use crate::error::{Error, Result};
+use crate::needles::Hits;
 use crate::page::{Mark, Page, PageCtx};
 use crate::ruleset::Ruleset;
 use crate::sandbox::DeadlineGuard;
@@ -93,8 +94,11 @@ impl Ruleset {
             ));
         }
         let found = found.found;
-        let claims =
-            if in_time { self.label_claims(&doc.text, &outlet.id, found, &mut diagnostics) } else { Vec::new() };
+        let claims = if in_time {
+            self.label_claims(&doc.text, &outlet.id, page.needle_hits(), found, &mut diagnostics)
+        } else {
+            Vec::new()
+        };
         Ok(Outcome {
             document_id: doc.id.clone(),
             outlet,
@@ -142,6 +146,7 @@ impl Ruleset {
         &self,
         text: &str,
         outlet: &str,
+        needles: Option<Arc<Hits>>,
         found: Vec<Found>,
         diagnostics: &mut Vec<Diagnostic>,
     ) -> Vec<Claim> {
@@ -173,6 +178,7 @@ impl Ruleset {
                 mention: f.mention.map(|m| m.slice(text).to_owned()).unwrap_or_default(),
                 outlet: outlet.to_owned(),
                 patterns: self.patterns.clone(),
+                needles: needles.clone(),
             });
             for rule in &self.claim_rules {
                 if out_of_time || failed.contains(&&*rule.id) {

@@ -301,6 +301,7 @@ impl Ruleset {
             mention: String::new(),
             outlet: String::new(),
             patterns: self.patterns.clone(),
+            needles: None,
         });
         // The generic rules' line patterns and the claim rules' text patterns each become one
         // set (see `patterns`); outlet rules run on few documents and keep their own.
@@ -319,6 +320,7 @@ impl Ruleset {
         diags.extend(claim_rules.iter_mut().filter_map(|r| self.plan_claim_rule(r, &claim).err()));
         self.claim_rules = claim_rules;
         self.patterns.seal();
+        self.patterns.index_needles();
         diags.retain(|d| d.code == codes::BAD_PATTERN);
         diags
     }

@@ -1,0 +1,328 @@
+//! One pass over a document for the literals every pattern needs.
+//!
+//! A rule pattern such as `(?i)\b(photo|image)s?:` can only match a text that holds "photo" or
+//! "image" (in any case). Most of a ruleset's patterns have such a short list of *needles*,
+//! and most lines hold none of a given pattern's needles; yet running the regex on each line
+//! to learn that costs a search per line and pattern, thousands per page. So, once a ruleset
+//! has loaded, the needles of all its patterns go into one Aho-Corasick automaton
+//! ([`Needles`]); each document is scanned by it once ([`Needles::scan`]), and a pattern runs
+//! only on the lines and claims that hold one of its needles ([`Hits::within`]).
+//!
+//! Needles are a necessary condition, never a sufficient one: a text holding one still goes
+//! to the regex. They are found without regard to ASCII case, which can only add candidates.
+
+use std::sync::Arc;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+use regex_syntax::hir::literal::{ExtractKind, Extractor, Seq};
+use regex_syntax::hir::{Capture, Class, ClassUnicode, ClassUnicodeRange, Hir, HirKind, Repetition};
+
+use crate::document::Span;
+use crate::patterns::Pattern;
+
+/// Needles shorter than this are too common to rule anything out (but see [`rare_enough`]).
+const MIN_NEEDLE: usize = 3;
+/// Needles are cut to this many bytes: longer ones rule out no more lines, and cut ones
+/// coincide more often (`(?i)` spells a word in every case).
+const MAX_NEEDLE: usize = 8;
+/// Up to this many needles are searched by a DFA, the fastest automaton (and the largest,
+/// some hundred bytes per state); more by a contiguous NFA.
+const DFA_NEEDLES: usize = 5_000;
+/// A pattern needing one of more strings than this has no needles (it runs on every text).
+const MAX_NEEDLES: usize = 256;
+
+/// Byte strings one of which (ignoring ASCII case) occurs in every match of `hir`, when there
+/// is such a list of strings long enough to be rare (see [`rare_enough`]); lowercased, sorted, deduplicated.
+pub fn needles_of(hir: &Hir) -> Option<Vec<Vec<u8>>> {
+    let seq = required(&folded(hir))?;
+    let mut out: Vec<Vec<u8>> = seq.literals()?.iter().map(|l| l.as_bytes().to_ascii_lowercase()).collect();
+    out.sort_unstable();
+    out.dedup();
+    Some(out)
+}
+
+/// `hir` with ASCII case folded away: every class of a few characters keeps one of each
+/// letter's cases (`[Pp]` becomes `p`, `[Kk\u{212A}]` becomes `[k\u{212A}]`). The needles are
+/// found regardless of ASCII case, and `(?i)` would otherwise spell each word in all its cases.
+fn folded(hir: &Hir) -> Hir {
+    match hir.kind() {
+        HirKind::Class(Class::Unicode(c)) if c.ranges().len() <= 4 => {
+            let mut chars: Vec<char> = Vec::new();
+            for r in c.ranges() {
+                if u32::from(r.end()) - u32::from(r.start()) > 4 {
+                    return hir.clone();
+                }
+                chars.extend((r.start()..=r.end()).map(|ch| ch.to_ascii_lowercase()));
+            }
+            chars.sort_unstable();
+            chars.dedup();
+            match chars.as_slice() {
+                [one] => Hir::literal(one.encode_utf8(&mut [0; 4]).as_bytes()),
+                _ => Hir::class(Class::Unicode(ClassUnicode::new(
+                    chars.iter().map(|&ch| ClassUnicodeRange::new(ch, ch)),
+                ))),
+            }
+        }
+        HirKind::Repetition(r) => Hir::repetition(Repetition { sub: Box::new(folded(&r.sub)), ..r.clone() }),
+        HirKind::Capture(c) => Hir::capture(Capture { sub: Box::new(folded(&c.sub)), ..c.clone() }),
+        HirKind::Concat(subs) => Hir::concat(subs.iter().map(folded).collect()),
+        HirKind::Alternation(subs) => Hir::alternation(subs.iter().map(folded).collect()),
+        _ => hir.clone(),
+    }
+}
+
+/// The prefixes every match of `hir` starts with, when they are few and rare enough.
+fn prefixes(hir: &Hir) -> Option<Seq> {
+    let mut seq = Extractor::new()
+        .kind(ExtractKind::Prefix)
+        .limit_literal_len(MAX_NEEDLE)
+        .limit_class(4)
+        .limit_total(MAX_NEEDLES)
+        .extract(hir);
+    seq.keep_first_bytes(MAX_NEEDLE);
+    seq.dedup();
+    seq.literals()?.iter().all(|l| rare_enough(l.as_bytes())).then_some(seq)
+}
+
+/// A needle needs at most this many members of a concatenation: each matches at least one
+/// character or is empty.
+const WINDOW: usize = MAX_NEEDLE;
+
+/// The best list of strings one of which every match of `hir` contains: the prefixes of any
+/// run of members of a concatenation, or what the body of a group or of a repetition taken at
+/// least once needs, or the union of what each branch of an alternation needs.
+fn required(hir: &Hir) -> Option<Seq> {
+    let mut best: Option<Seq> = None;
+    let mut consider = |c: Option<Seq>| {
+        if let Some(c) = c
+            && best.as_ref().is_none_or(|b| better(&c, b))
+        {
+            best = Some(c);
+        }
+    };
+    match hir.kind() {
+        HirKind::Concat(subs) => {
+            // A run of members starting anywhere: `(?i)sign up` is one member per letter.
+            for k in 0..subs.len() {
+                if matches!(subs.get(k).map(Hir::kind), Some(HirKind::Look(_))) {
+                    continue;
+                }
+                let run = subs.get(k..subs.len().min(k + WINDOW)).unwrap_or_default();
+                consider(prefixes(&Hir::concat(run.to_vec())));
+            }
+            for sub in subs {
+                if matches!(sub.kind(), HirKind::Capture(_) | HirKind::Repetition(_) | HirKind::Alternation(_)) {
+                    consider(required(sub));
+                }
+            }
+        }
+        HirKind::Capture(c) => consider(required(&c.sub)),
+        HirKind::Repetition(r) if r.min >= 1 => consider(required(&r.sub)),
+        HirKind::Alternation(alts) => {
+            let mut union = Seq::empty();
+            for alt in alts {
+                let mut s = required(alt)?;
+                union.union(&mut s);
+                if union.len().is_none_or(|n| n > MAX_NEEDLES) {
+                    return None;
+                }
+            }
+            union.dedup();
+            consider(Some(union));
+        }
+        HirKind::Literal(_) | HirKind::Class(_) => consider(prefixes(hir)),
+        _ => {}
+    }
+    best
+}
+
+/// Whether a needle rules out enough texts: three bytes, or two of a character outside ASCII
+/// (`©`, `£`).
+fn rare_enough(needle: &[u8]) -> bool {
+    needle.len() >= MIN_NEEDLE || (needle.len() == 2 && needle.first().is_some_and(|&b| b >= 0x80))
+}
+
+/// Longer needles rule out more texts; among equally long ones, fewer are cheaper.
+fn better(a: &Seq, b: &Seq) -> bool {
+    let key = |s: &Seq| (s.min_literal_len().unwrap_or(0).min(MAX_NEEDLE), std::cmp::Reverse(s.len().unwrap_or(0)));
+    key(a) > key(b)
+}
+
+/// The needles of a ruleset's patterns, searched together.
+#[derive(Debug)]
+pub struct Needles {
+    ac: AhoCorasick,
+    /// For each needle, the patterns (by [`Pattern::needle_id`]) that need it.
+    owners: Vec<Vec<u32>>,
+}
+
+impl Needles {
+    /// The automaton of the needles of `patterns`; gives each pattern with needles its id.
+    /// None when no pattern has needles or the automaton cannot be built.
+    pub fn build(patterns: &[Arc<Pattern>]) -> Option<Self> {
+        let mut needles: Vec<&[u8]> = Vec::new();
+        let mut owners: Vec<Vec<u32>> = Vec::new();
+        let mut index: std::collections::HashMap<&[u8], usize> = std::collections::HashMap::new();
+        let mut with_needles = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for p in patterns {
+            let Some(list) = p.needles().filter(|_| seen.insert(Arc::as_ptr(p))) else { continue };
+            let Ok(id) = u32::try_from(with_needles.len()) else { break };
+            for n in list {
+                let at = *index.entry(n.as_slice()).or_insert_with(|| {
+                    needles.push(n);
+                    owners.push(Vec::new());
+                    needles.len() - 1
+                });
+                if let Some(o) = owners.get_mut(at) {
+                    o.push(id);
+                }
+            }
+            with_needles.push((p, id));
+        }
+        if needles.is_empty() {
+            return None;
+        }
+        let ac = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .kind((needles.len() <= DFA_NEEDLES).then_some(AhoCorasickKind::DFA))
+            .build(&needles)
+            .inspect_err(|e| tracing::error!("the patterns' needles do not build: {e}"))
+            .ok()?;
+        for (p, id) in with_needles {
+            p.set_needle_id(id);
+        }
+        Some(Self { ac, owners })
+    }
+
+    /// Where the needles occur in `text`, overlaps included.
+    pub fn scan(&self, text: &str) -> Hits {
+        let mut hits = Vec::new();
+        for m in self.ac.find_overlapping_iter(text) {
+            for &owner in self.owners.get(m.pattern().as_usize()).into_iter().flatten() {
+                hits.push(Hit { owner, start: m.start(), end: m.end() });
+            }
+        }
+        hits.sort_unstable_by_key(|h| (h.owner, h.start, h.end));
+        hits.dedup_by_key(|h| (h.owner, h.start));
+        Hits { hits }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Hit {
+    owner: u32,
+    start: usize,
+    end: usize,
+}
+
+/// Where the needles of a ruleset's patterns occur in one document.
+#[derive(Debug, Default)]
+pub struct Hits {
+    /// By pattern, then position.
+    hits: Vec<Hit>,
+}
+
+impl Hits {
+    /// Whether a needle of pattern `owner` lies wholly within `span`.
+    pub fn within(&self, owner: u32, span: Span) -> bool {
+        let from = self.hits.partition_point(|h| (h.owner, h.start) < (owner, span.start));
+        self.hits
+            .get(from..)
+            .unwrap_or_default()
+            .iter()
+            .take_while(|h| h.owner == owner && h.start < span.end)
+            .any(|h| h.end <= span.end)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::strategy::Strategy;
+
+    fn needles(pattern: &str) -> Option<Vec<String>> {
+        let hir = regex_syntax::Parser::new().parse(pattern).unwrap_or_else(|e| panic!("{e}"));
+        needles_of(&hir).map(|l| l.into_iter().map(|n| String::from_utf8_lossy(&n).into_owned()).collect())
+    }
+
+    #[test]
+    fn needles_come_from_the_part_every_match_needs() {
+        assert_eq!(
+            needles(r"(?i)\b(photo|image|credit)s?\s*:"),
+            Some(vec!["credit".into(), "image".into(), "photo".into()])
+        );
+        assert_eq!(needles(r"^.{0,80}\b(?i:credit)\b"), Some(vec!["credit".into()]));
+        assert_eq!(needles(r"(Read more|Related):?$"), Some(vec!["read mor".into(), "related".into()]));
+        assert_eq!(needles(r"^[A-Z ]+$"), None);
+        assert_eq!(needles(r"\bby\b"), None);
+        // Each branch needs its own needles, or the alternation has none.
+        assert_eq!(needles(r"(Getty Images|\d+)"), None);
+        // A short branch is long enough with what comes before and after it.
+        assert_eq!(needles(r"\((Getty|\bAP\b)\)"), Some(vec!["(ap)".into(), "(getty)".into()]));
+        // Case is folded, except for the letters with a case outside ASCII (the Kelvin sign).
+        assert_eq!(
+            needles(r"(?i)\bkremlin\b|\bmoscow\b"),
+            Some(vec!["kremlin".into(), "moscow".into(), "moſcow".into(), "\u{212a}remli".into()])
+        );
+        // A character outside ASCII is rare enough on its own.
+        assert_eq!(needles(r"^(©|\(c\))$"), Some(vec!["(c)".into(), "©".into()]));
+    }
+
+    /// Patterns of the shapes rules use.
+    const PATTERNS: &[&str] = &[
+        r"(?i)\b(photo|image|credit)s?\s*:",
+        r"(?i)^\W*(read more|see also|related)\b",
+        r"\([^()]{0,20}(Getty|\bEPA\b|Reuters)[^()]{0,20}\)\.?$",
+        r"(?i)(sign up|subscribe)( now| today)? (for|to) (our|the) \w+",
+        r"^.{0,40}\b(said|says|told)\b",
+        r"(?i)donat(e|ion)s?",
+        r"[\x22“]([^\x22”]{3,}|Ünïcödé)[\x22”] (said|told)",
+        r"(?i)\bkremlin\b|\bmoscow\b",
+    ];
+
+    proptest::proptest! {
+        #[test]
+        fn a_text_a_pattern_matches_holds_one_of_its_needles(
+            which in 0..PATTERNS.len(),
+            pieces in proptest::collection::vec(
+                proptest::prop_oneof![
+                    "[a-zA-Z .,:()\u{201c}\u{201d}\\x22Üï]{0,6}",
+                    proptest::sample::select(vec![
+                        "Photo", "IMAGE", "credits", "Read More", "see also", "(Getty)", "(EPA Photo)", "Reuters",
+                        "sign up", "Subscribe", " for ", " to ", "our", " now", "said", "TOLD", "Donation", "“",
+                        "”", "Kremlin", "MOSCOW", "Ünïcödé",
+                    ]).prop_map(str::to_owned),
+                ],
+                0..8,
+            ),
+        ) {
+            let text: String = pieces.concat();
+            let p = Arc::new(Pattern::new(PATTERNS[which]).unwrap_or_else(|e| panic!("{e}")));
+            let Some(needles) = Needles::build(std::slice::from_ref(&p)) else {
+                return Err(proptest::test_runner::TestCaseError::fail("every pattern here has needles"));
+            };
+            let id = p.needle_id().unwrap_or(u32::MAX);
+            let hits = needles.scan(&text);
+            let span = Span::new(0, text.len());
+            proptest::prop_assert!(!p.is_match(&text) || hits.within(id, span), "{:?} on {:?}", PATTERNS[which], text);
+        }
+    }
+
+    #[test]
+    fn hits_are_looked_up_by_pattern_and_span() {
+        let photo = Arc::new(Pattern::new(r"(?i)\bphoto:").unwrap_or_else(|e| panic!("{e}")));
+        let said = Arc::new(Pattern::new(r"\bsaid\b").unwrap_or_else(|e| panic!("{e}")));
+        let bare = Arc::new(Pattern::new(r"^\w+$").unwrap_or_else(|e| panic!("{e}")));
+        let needles = Needles::build(&[photo.clone(), bare.clone(), said.clone()]).unwrap_or_else(|| panic!("built"));
+        assert_eq!((photo.needle_id(), said.needle_id(), bare.needle_id()), (Some(0), Some(1), None));
+        let text = "PHOTO: AP\nHe said so.\nphoto: x";
+        let hits = needles.scan(text);
+        let (l1, l2, l3) = (Span::new(0, 9), Span::new(10, 21), Span::new(22, 30));
+        assert!(hits.within(0, l1) && !hits.within(0, l2) && hits.within(0, l3));
+        assert!(!hits.within(1, l1) && hits.within(1, l2) && !hits.within(1, l3));
+        // A needle cut by the span's end is not within it.
+        assert!(!hits.within(1, Span::new(10, 15)));
+    }
+}
