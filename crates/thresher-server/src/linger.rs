@@ -30,8 +30,13 @@ pub struct Lingering {
 }
 
 impl Lingering {
-    /// Wraps an accepted socket.
+    /// Wraps an accepted socket, with Nagle's algorithm off: tonic sets TCP_NODELAY only on
+    /// sockets it accepts itself, and without it a small answer waits for the client's delayed
+    /// ACK (about 40 ms on Linux) before it is sent.
     pub fn wrap(&self, stream: TcpStream) -> Conn {
+        if let Err(e) = stream.set_nodelay(true) {
+            tracing::debug!(error = %e, "could not set TCP_NODELAY");
+        }
         Conn { stream: Some(stream), tasks: self.tasks.clone() }
     }
 
