@@ -38,6 +38,10 @@ async fn unary_stream_and_a_huge_document_mixed_in() {
     let server = Server::start(&[]).await;
     check(&load(&server, &["--mode", "unary", "--concurrency", "8"]));
     check(&load(&server, &["--mode", "stream", "--concurrency", "2"]));
+    // One document in flight per stream: each send waits for the answer before it.
+    let lockstep = load(&server, &["--mode", "stream", "--concurrency", "2", "--window", "1"]);
+    check(&lockstep);
+    assert_eq!(lockstep["window"], 1, "{lockstep}");
     let mixed = load(&server, &["--mode", "unary", "--concurrency", "4", "--huge-kb", "512"]);
     check(&mixed);
     assert_eq!(mixed["huge_document"]["errors"], serde_json::json!({}), "{mixed}");

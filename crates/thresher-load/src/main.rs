@@ -26,7 +26,7 @@ use tonic::transport::{Channel, Endpoint};
 enum Mode {
     /// Unary `Process`, `--concurrency` calls in flight at all times.
     Unary,
-    /// `ProcessStream`, `--concurrency` streams each sending documents as fast as answered.
+    /// `ProcessStream`, `--concurrency` streams each keeping `--window` documents in flight.
     Stream,
 }
 
@@ -45,6 +45,10 @@ struct Args {
     /// Calls (unary) or streams in flight at once.
     #[arg(long, default_value_t = 32)]
     concurrency: usize,
+    /// Documents each stream keeps sent but not yet answered (stream mode). A new one is sent
+    /// as each answer arrives, so latency is measured against a bounded queue.
+    #[arg(long, default_value_t = 16)]
+    window: usize,
     /// HTTP/2 connections the callers share.
     #[arg(long, default_value_t = 4)]
     connections: usize,
@@ -203,13 +207,19 @@ async fn stream_caller(
     docs: Arc<Vec<pb::Document>>,
     next: Arc<AtomicUsize>,
     clock: Arc<Clock>,
+    window: usize,
 ) -> anyhow::Result<Tally> {
-    // Send times in order: answers come back in request order.
+    // Send times in order: answers come back in request order. At most `window` documents are
+    // sent ahead of their answers: a send takes a permit, an answer gives one back.
     let (sent_tx, mut sent_rx) = tokio::sync::mpsc::unbounded_channel::<(Instant, usize)>();
+    let credit = Arc::new(tokio::sync::Semaphore::new(window));
     let outgoing_clock = clock.clone();
+    let outgoing_credit = credit.clone();
     let outgoing = futures::stream::unfold((), move |()| {
         let (docs, next, clock, sent_tx) = (docs.clone(), next.clone(), outgoing_clock.clone(), sent_tx.clone());
+        let credit = outgoing_credit.clone();
         async move {
+            credit.acquire().await.ok()?.forget();
             if clock.done() {
                 return None;
             }
@@ -221,6 +231,7 @@ async fn stream_caller(
     let mut answers = client.process_stream(outgoing).await?.into_inner();
     let mut tally = Tally::new();
     while let Some(answer) = answers.next().await {
+        credit.add_permits(1);
         let (sent, bytes) = sent_rx.recv().await.unwrap_or((Instant::now(), 0));
         if clock.measuring(sent) {
             tally.record(sent.elapsed(), answer.as_ref(), bytes);
@@ -247,8 +258,8 @@ fn percentiles(h: &Histogram<u64>) -> serde_json::Value {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    if args.concurrency == 0 || args.connections == 0 {
-        bail!("--concurrency and --connections must be at least 1");
+    if args.concurrency == 0 || args.connections == 0 || args.window == 0 {
+        bail!("--concurrency, --connections and --window must be at least 1");
     }
     let docs = Arc::new(load_corpus(&args.corpus)?);
     let mut clients = Vec::new();
@@ -288,7 +299,7 @@ async fn main() -> anyhow::Result<()> {
         let (docs, next, clock) = (docs.clone(), next.clone(), clock.clone());
         tasks.push(match args.mode {
             Mode::Unary => tokio::spawn(async move { Ok(unary_caller(client, docs, next, clock).await) }),
-            Mode::Stream => tokio::spawn(stream_caller(client, docs, next, clock)),
+            Mode::Stream => tokio::spawn(stream_caller(client, docs, next, clock, args.window)),
         });
     }
     // Sample the server's CPU at the end of the warm-up, so both figures cover the same span.
@@ -323,6 +334,9 @@ async fn main() -> anyhow::Result<()> {
         "latency": percentiles(&total.latency),
         "errors": total.errors,
     });
+    if args.mode == Mode::Stream {
+        report["window"] = args.window.into();
+    }
     if let Some(h) = &huge_tally {
         report["huge_document"] = serde_json::json!({
             "kb": args.huge_kb,
@@ -350,8 +364,9 @@ async fn main() -> anyhow::Result<()> {
 
 fn print_human(r: &serde_json::Value) {
     let l = &r["latency"];
+    let window = r.get("window").map(|w| format!(" (window {w})")).unwrap_or_default();
     println!(
-        "{} x{} over {} connections, {:.1} s: {} documents, {:.0} documents/s, {:.1} MB/s",
+        "{} x{}{window} over {} connections, {:.1} s: {} documents, {:.0} documents/s, {:.1} MB/s",
         r["mode"].as_str().unwrap_or(""),
         r["concurrency"],
         r["connections"],
