@@ -836,6 +836,13 @@ impl Registry {
             |i: usize| self.people.get(i).is_some_and(|p| p.female.is_none() || female.is_none() || p.female == female);
         let since = spoke.map(|(n, _)| n);
         let end = self.subjects.partition_point(|&(p, _, _)| p < at);
+        // Someone named as a subject earlier in the same sentence: "Putin's key goals remain
+        // what he declared", "Netanyahu was welcomed ..., in which he said". The first such
+        // subject, as in "Trump told Zelensky that he would ...".
+        let start = self.subjects[..end].partition_point(|&(_, _, n)| n < now);
+        if let Some(p) = self.subjects[start..end].iter().map(|&(_, p, _)| p).find(|&p| fits(p)) {
+            return Some(p);
+        }
         let subject = self.subjects[..end]
             .iter()
             .rev()
