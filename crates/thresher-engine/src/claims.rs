@@ -1055,10 +1055,12 @@ fn claim_in(
         if m.as_str().starts_with(char::is_uppercase) && !st[..m.start()].trim().is_empty() {
             continue;
         }
-        // "so-called", "a town called": naming, not speech.
+        // "so-called", "a provider, called Asiaciti,", "Called Workplace, it ...": naming, not
+        // speech.
         if word.starts_with("call") && !word.contains(' ') {
             let prev = st[..m.start()].trim_end();
-            if prev.ends_with('-') {
+            let names_next = st[m.end()..].trim_start().starts_with(char::is_uppercase);
+            if prev.is_empty() || prev.ends_with('-') || (prev.ends_with(',') && names_next) {
                 continue;
             }
         }
@@ -1552,8 +1554,13 @@ mod tests {
 
     #[test]
     fn narration_and_scare_quotes_are_not_claims() {
-        let t = "Russia launched 40 drones overnight.\nPutin's \"special military operation\" began in February.\nThe so-called peace plan stalled.";
+        let t = "Russia launched 40 drones overnight.\nPutin's \"special military operation\" began in February.\nThe so-called peace plan stalled.\n\
+                 Importantly, one of the providers, called Asiaciti, was founded by an accountant.\n\
+                 Called Workplace, it is almost identical to the public version.";
         assert!(claims(t).is_empty(), "{:?}", claims(t));
+        // A "called" in a list of what someone did is still a cue.
+        let c = claims("He also shouted \"Glory to Ukraine!\", called military veterans \"bad names\" and left.");
+        assert_eq!(c.len(), 1, "{c:?}");
     }
 
     #[test]
