@@ -224,6 +224,26 @@ fn attach_if(name: &str, score: f64, search: HelperResult<Search>, is_type: bool
     }))
 }
 
+/// Like [`attach_if`], but only when `unless` finds nothing in the claim: a condition on the
+/// claim that a plan can hold, where an `if` on `claim.has(...)` would need Rhai per claim.
+fn attach_unless(
+    name: &str,
+    score: f64,
+    search: HelperResult<Search>,
+    unless: HelperResult<Search>,
+    is_type: bool,
+) -> HelperResult<Prepared> {
+    let (search, unless) = (search?, unless?);
+    let name = name.to_owned();
+    Ok(Box::new(move |c: &ClaimHandle| {
+        let hit = search.find(c).filter(|_| unless.find(c).is_none());
+        if hit.is_some() {
+            c.label(&name, score, hit, is_type)?;
+        }
+        Ok(Dynamic::from(hit.is_some()))
+    }))
+}
+
 /// Prepares an unconditional label (a type proposal when `is_type`), with the cue as evidence
 /// for a type.
 fn always(name: &str, score: f64, is_type: bool) -> Prepared {
@@ -292,6 +312,12 @@ pub fn register(engine: &mut Engine) {
         act(&ctx, c, attach_if(name, score, Search::text(c, re), true))
     });
     engine.register_fn(
+        "type_if_unless",
+        |ctx: NativeCallContext, c: &mut ClaimHandle, name: &str, score: f64, re: &str, unless: &str| {
+            act(&ctx, c, attach_unless(name, score, Search::text(c, re), Search::text(c, unless), true))
+        },
+    );
+    engine.register_fn(
         "type_if_cue",
         |ctx: NativeCallContext, c: &mut ClaimHandle, name: &str, score: f64, re: &str| {
             act(&ctx, c, attach_if(name, score, Search::cue(c, re), true))
@@ -311,6 +337,12 @@ pub fn register(engine: &mut Engine) {
     engine.register_fn("label_if", |ctx: NativeCallContext, c: &mut ClaimHandle, name: &str, score: f64, re: &str| {
         act(&ctx, c, attach_if(name, score, Search::text(c, re), false))
     });
+    engine.register_fn(
+        "label_if_unless",
+        |ctx: NativeCallContext, c: &mut ClaimHandle, name: &str, score: f64, re: &str, unless: &str| {
+            act(&ctx, c, attach_unless(name, score, Search::text(c, re), Search::text(c, unless), false))
+        },
+    );
     engine.register_fn(
         "label_if_terms",
         |ctx: NativeCallContext, c: &mut ClaimHandle, name: &str, score: f64, t: Array| {
@@ -357,6 +389,21 @@ mod tests {
         assert_eq!(names, ["accusation", "sanctions"]);
         assert_eq!(labels[0].rule, "types.accusation");
         assert_eq!(labels[1].evidence, Some(Span::new(10 + 36, 10 + 45)));
+    }
+
+    #[test]
+    fn a_proposal_with_unless_needs_its_pattern_and_not_the_other() {
+        let propose = |text: &str| {
+            let c = handle(text, "said");
+            c.begin_rule("types.reported".into());
+            let call =
+                attach_unless("announcement", 0.4, Search::text(&c, r"\d"), Search::text(&c, r"\bcould\b"), true);
+            let hit = call.ok().and_then(|f| f(&c).ok()).and_then(|d| d.as_bool().ok());
+            (hit, c.take_labels().len())
+        };
+        assert_eq!(propose("The chief said 21 people were hurt."), (Some(true), 1));
+        assert_eq!(propose("The chief said 21 people could be hurt."), (Some(false), 0));
+        assert_eq!(propose("The chief said people were hurt."), (Some(false), 0));
     }
 
     #[test]
