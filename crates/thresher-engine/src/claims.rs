@@ -152,16 +152,16 @@ static GROUP_ROLES: LazyLock<WordSet> = LazyLock::new(|| {
         "regulator", "watchdog", "officials", "sources", "analysts", "experts", "critics", "residents", "witnesses",
         "activists", "diplomats", "leaders", "lawmakers", "researchers", "scientists", "economists", "investigators",
         "prosecutors", "observers", "opponents", "supporters", "organizers", "organisers", "protesters", "people",
-        "officers", "authorities", "media", "rebels", "forces", "troops", "militants", "insurgents", "demonstrators",
-        "workers", "employees", "executives",
+        "officers", "authorities", "media", "rebels", "force", "forces", "troops", "militants", "insurgents",
+        "demonstrators", "workers", "employees", "executives",
     ])
 });
 /// Capitalised words inside names that make them organisations or places, not people.
 static ORG_WORDS: LazyLock<WordSet> = LazyLock::new(|| {
     WordSet::from_iter([
         "ministry", "kremlin", "government", "office", "department", "council", "commission", "committee", "union",
-        "agency", "company", "corporation", "corp", "inc", "group", "party", "bank", "court", "army", "forces",
-        "police", "service", "services", "organization", "organisation", "institute", "university", "house",
+        "agency", "company", "corporation", "corp", "inc", "group", "party", "bank", "court", "army", "force",
+        "forces", "police", "service", "services", "organization", "organisation", "institute", "university", "house",
         "pentagon", "congress", "parliament", "senate", "embassy", "administration", "authority", "board", "fund",
         "foundation", "association", "federation", "alliance", "coalition", "movement", "front", "brigade", "guard",
         "navy", "command", "center", "centre", "network", "news", "times", "post", "press", "reuters", "tass",
@@ -317,6 +317,8 @@ struct Mention {
     /// Lowercase role words in the phrase ("foreign", "minister").
     roles: Vec<String>,
     indefinite: bool,
+    /// Punctuation (or nothing) comes right before the mention: the "he" of `..., he said`.
+    after_break: bool,
 }
 
 /// Walks back from the end of `toks` over a subject noun phrase.
@@ -385,7 +387,8 @@ fn np_before(toks: &[Tok<'_>], text: &str, base: usize, know: &SpeakerKnowledge)
                 strip_article(s).to_owned()
             }
         };
-        Mention { span, kind, head: head.bare(), name, roles, indefinite }
+        let after_break = from == 0 || toks[from - 1].is_punct();
+        Mention { span, kind, head: head.bare(), name, roles, indefinite, after_break }
     };
     if is_in(&PRONOUNS, &hl) {
         let prev_ok = toks.len() == 1 || toks[toks.len() - 2].is_punct() || is_in(&STOP, &toks[toks.len() - 2].lower());
@@ -444,7 +447,12 @@ fn np_before(toks: &[Tok<'_>], text: &str, base: usize, know: &SpeakerKnowledge)
                 && from >= 2
                 && toks[from - 2].is_cap()
                 && is_in(&GROUP_ROLES, &head.bare()));
-        let ok = t.is_cap() || t.is_possessive() || is_role(&t.bare(), know) || joins || is_in(&PARTICLES, &l)
+        let ok = t.is_cap()
+            || t.is_possessive()
+            || is_role(&t.bare(), know)
+            || joins
+            || inner_article
+            || is_in(&PARTICLES, &l)
             // lowercase modifiers inside a role phrase: "a top US security advisor"
             || (head_is_role && steps < 4 && t.text.chars().all(|c| c.is_lowercase() || c == '-'));
         if !ok {
@@ -472,6 +480,7 @@ fn np_before(toks: &[Tok<'_>], text: &str, base: usize, know: &SpeakerKnowledge)
             name,
             roles: Vec::new(),
             indefinite: false,
+            after_break: from == 2 || toks[from - 3].is_punct(),
         });
     }
     if from >= 2
@@ -497,7 +506,8 @@ fn np_before(toks: &[Tok<'_>], text: &str, base: usize, know: &SpeakerKnowledge)
         let roles = toks[start..from].iter().map(Tok::bare).filter(|w| is_role(w, know)).collect();
         let indefinite = matches!(toks[start].lower().as_str(), "a" | "an" | "another");
         let name = strip_article(span.slice_at(text, base)).to_owned();
-        return Some(Mention { span, kind: Kind::PersonRole, head: role.bare(), name, roles, indefinite });
+        let after_break = start == 0 || toks[start - 1].is_punct();
+        return Some(Mention { span, kind: Kind::PersonRole, head: role.bare(), name, roles, indefinite, after_break });
     }
     // A phrase may not start with a dangling "of"/"for".
     while from < toks.len() - 1 && matches!(toks[from].lower().as_str(), "of" | "for") {
@@ -515,12 +525,11 @@ fn np_before(toks: &[Tok<'_>], text: &str, base: usize, know: &SpeakerKnowledge)
             .rev()
             .take_while(|t| t.is_cap() && !is_in(&TITLES, &t.bare()) && !is_in(&ORG_WORDS, &t.bare()))
             .count();
-        let titled = phrase.len() > person_tail;
-        if person_tail >= 2 || (person_tail == 1 && titled && phrase.iter().any(|t| is_person_title(&t.bare(), know))) {
-            Kind::Name
-        } else {
-            Kind::Group
-        }
+        // "Foreign Minister Lavrov": a one-word name right after a person's title; in "the
+        // General Staff of the Armed Forces of Ukraine" an "of" comes between.
+        let titled =
+            phrase.len() > person_tail && is_person_title(&phrase[phrase.len() - person_tail - 1].bare(), know);
+        if person_tail >= 2 || (person_tail == 1 && titled) { Kind::Name } else { Kind::Group }
     } else if caps_tail >= 2 || phrase.len() > caps_tail {
         Kind::Name
     } else {
@@ -831,7 +840,17 @@ impl Registry {
     /// Who "he" or "she" at `at` (in sentence `now`) stands for: someone who has been the
     /// subject of a sentence since the last person spoke (`spoke`), else that speaker, else
     /// the person mentioned last; never someone a pronoun of the other gender stood for.
-    fn pronoun(&self, at: usize, now: usize, spoke: Option<(usize, &str)>, female: Option<bool>) -> Option<usize> {
+    ///
+    /// Inside a clause (`in_clause`: "what he declared", "in which he said") the first person
+    /// named as a subject earlier in the same sentence comes first.
+    fn pronoun(
+        &self,
+        at: usize,
+        now: usize,
+        spoke: Option<(usize, &str)>,
+        female: Option<bool>,
+        in_clause: bool,
+    ) -> Option<usize> {
         let fits =
             |i: usize| self.people.get(i).is_some_and(|p| p.female.is_none() || female.is_none() || p.female == female);
         let since = spoke.map(|(n, _)| n);
@@ -840,7 +859,7 @@ impl Registry {
         // what he declared", "Netanyahu was welcomed ..., in which he said". The first such
         // subject, as in "Trump told Zelensky that he would ...".
         let start = self.subjects[..end].partition_point(|&(_, _, n)| n < now);
-        if let Some(p) = self.subjects[start..end].iter().map(|&(_, p, _)| p).find(|&p| fits(p)) {
+        if let Some(p) = self.subjects[start..end].iter().map(|&(_, p, _)| p).find(|&p| fits(p) && in_clause) {
             return Some(p);
         }
         let subject = self.subjects[..end]
@@ -1337,7 +1356,7 @@ fn resolve(m: &Mention, reg: &mut Registry, ctx: &mut Context, know: &SpeakerKno
                 _ => None,
             };
             let spoke = ctx.person_sentence.zip(ctx.last_person.as_deref());
-            match reg.pronoun(m.span.start, ctx.sentence, spoke, female) {
+            match reg.pronoun(m.span.start, ctx.sentence, spoke, female, !m.after_break) {
                 Some(i) => {
                     let p = &mut reg.people[i];
                     if p.female.is_none() {
@@ -1519,6 +1538,34 @@ mod tests {
         // An acronym the text never spells out stays as written.
         assert_eq!(got[3], ("The CIA", "CIA"), "{c:#?}");
         assert!(abbreviates("ATO", "Australian Tax Office") && !abbreviates("AT", "Australian Tax Office"));
+    }
+
+    #[test]
+    fn institutions_keep_their_of_phrases() {
+        let t = "The Ministry of Defense of the Russian Federation reported that units took the village.\n\
+                 According to the General Staff of the Armed Forces of Ukraine, the front recorded 230 engagements.\n\
+                 Russia launched 126 drones at Ukraine, according to the Ukrainian air force.";
+        let c = claims(t);
+        let got: Vec<&str> = c.iter().map(|x| x.2.as_str()).collect();
+        assert_eq!(
+            got,
+            [
+                "Ministry of Defense of the Russian Federation",
+                "General Staff of the Armed Forces of Ukraine",
+                "Ukrainian air force"
+            ],
+            "{c:#?}"
+        );
+    }
+
+    #[test]
+    fn a_pronoun_in_a_clause_means_the_subject_before_it_and_after_a_comma_the_speaker() {
+        let t = "Kremlin spokesman Dmitry Peskov spoke to reporters on Friday.\n\
+                 Russian President Vladimir Putin has been receiving reports about progress in Geneva, he said.\n\
+                 Putin's key goals remain what he declared in 2022.";
+        let c = claims(t);
+        let got: Vec<(&str, &str)> = c.iter().map(|x| (x.1.as_str(), x.2.as_str())).collect();
+        assert_eq!(got, [("he", "Dmitry Peskov"), ("he", "Vladimir Putin")], "{c:#?}");
     }
 
     #[test]
