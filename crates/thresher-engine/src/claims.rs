@@ -70,7 +70,8 @@ static CUES: LazyLock<Regex> = LazyLock::new(|| {
         "highlights", "reaffirmed", "reaffirms", "recommended", "recommends", "cited", "congratulated", "requested",
         "found that", "finds that", "shows that", "showed that", "concluded that", "concludes that", "saying",
         "adding", "noting", "arguing", "claiming", "stressing", "urging", "accusing", "denying", "calling for",
-        "insisting", "alleging", "reiterating", "promising", "vowing", "warning that", "telling",
+        "insisting", "alleging", "reiterating", "promising", "vowing", "warning that", "telling", "offered to",
+        "offers to", "pressed for", "presses for", "shouted", "shouts",
     ];
     let alt = words.iter().map(|w| w.replace(' ', r"\s+")).collect::<Vec<_>>().join("|");
     // Case-insensitive so that "According to ..." opens a sentence; a capitalised cue anywhere
@@ -328,8 +329,22 @@ fn np_before(toks: &[Tok<'_>], text: &str, base: usize, know: &SpeakerKnowledge)
     loop {
         let last = end.checked_sub(1).and_then(|i| toks.get(i))?;
         let l = last.lower();
-        if is_in(&FILLER, &l) || is_in(&TIME_WORDS, &l) || (l.chars().all(|c| c.is_ascii_digit()) && end >= 2) {
+        // A short time word after a capitalised one is part of a name: "Zhang Jun".
+        let in_name = l.len() <= 3 && end >= 2 && toks[end - 2].is_cap() && last.is_cap();
+        if is_in(&FILLER, &l)
+            || (is_in(&TIME_WORDS, &l) && !in_name)
+            || (l.chars().all(|c| c.is_ascii_digit()) && end >= 2)
+        {
             end -= 1;
+            continue;
+        }
+        // "Chinese envoy Zhang Jun for his part urged".
+        if end >= 4
+            && toks[end - 1].lower() == "part"
+            && toks[end - 3].lower() == "for"
+            && matches!(toks[end - 2].lower().as_str(), "his" | "her" | "its" | "their" | "our" | "my")
+        {
+            end -= 3;
             continue;
         }
         // "on Saturday", "in a statement", "in an interview with AFP": a trailing phrase.
@@ -620,7 +635,8 @@ fn person_name_tail(phrase: &[Tok<'_>]) -> String {
                 && !is_in(&ORG_WORDS, &b)
                 && !is_in(&DETERMINERS, &b)
                 && !is_in(&STOP, &b)
-                && !is_in(&TIME_WORDS, &b))
+                // "Jun" ends "Zhang Jun"; "Monday" ends no name.
+                && !(is_in(&TIME_WORDS, &b) && (b.len() > 3 || *k > 0)))
                 || is_in(&PARTICLES, &t.lower())
         })
         .map(|(_, t)| t.text)
@@ -1380,8 +1396,15 @@ fn resolve(m: &Mention, reg: &mut Registry, ctx: &mut Context, know: &SpeakerKno
         Kind::GroupPronoun => ctx.last_group.clone().unwrap_or_else(|| m.name.clone()),
         Kind::PersonRole => {
             let with_role = |p: &&Person| p.roles.iter().any(|r| *r == m.head || m.roles.contains(r) && r != "top");
-            let earlier = reg.people.iter().filter(|p| p.first_at < m.span.start);
-            let later = reg.people.iter().filter(|p| p.first_at > m.span.start);
+            // "Strukov's lawyer" is anyone but Strukov.
+            let possessor = m
+                .name
+                .split_whitespace()
+                .find_map(|w| w.strip_suffix("'s").or_else(|| w.strip_suffix("’s")))
+                .map(surname_key);
+            let not_possessor = |p: &&Person| possessor.as_ref() != Some(&p.surname);
+            let earlier = reg.people.iter().filter(|p| p.first_at < m.span.start).filter(not_possessor);
+            let later = reg.people.iter().filter(|p| p.first_at > m.span.start).filter(not_possessor);
             // "Infineon's spokesperson", "an Nvidia spokesperson": someone known to speak for
             // them, else the organisation, never whoever spoke last.
             let org = is_in(&SPOKES, &m.head).then(|| spoken_for(&m.name)).flatten();
@@ -1393,12 +1416,10 @@ fn resolve(m: &Mention, reg: &mut Registry, ctx: &mut Context, know: &SpeakerKno
             } else if m.indefinite {
                 later.clone().find(with_role).or_else(|| later.clone().next())
             } else {
-                ctx.last_person
-                    .as_ref()
-                    .and_then(|n| reg.person_by_surname(n))
-                    .filter(with_role)
+                let last = ctx.last_person.as_ref().and_then(|n| reg.person_by_surname(n)).filter(not_possessor);
+                last.filter(with_role)
                     .or_else(|| earlier.clone().rfind(with_role))
-                    .or_else(|| ctx.last_person.as_ref().and_then(|n| reg.person_by_surname(n)))
+                    .or(last)
                     .or_else(|| later.clone().find(with_role))
                     .or_else(|| later.clone().next())
             };
@@ -1599,6 +1620,28 @@ mod tests {
     }
 
     #[test]
+    fn more_cues_fillers_and_whose_lawyer() {
+        let t = "Chinese envoy Zhang Jun for his part urged \"further consultations\".\n\
+                 Zelensky has offered to withdraw troops from the region.\n\
+                 As the trial ended, Alexander Strukov shouted: \"Glory to Ukraine!\"\n\
+                 According to Strukov's lawyer, the ruling adds a year to his term.\n\
+                 The defence lawyer, Leonid Solovyov, argued that the phrase was open to interpretation.";
+        let c = claims(t);
+        let got: Vec<(&str, &str)> = c.iter().map(|x| (x.1.as_str(), x.2.as_str())).collect();
+        assert_eq!(
+            got,
+            [
+                ("Chinese envoy Zhang Jun", "Zhang Jun"),
+                ("Zelensky", "Zelensky"),
+                ("Alexander Strukov", "Alexander Strukov"),
+                ("Strukov's lawyer", "Leonid Solovyov"),
+                ("The defence lawyer, Leonid Solovyov", "Leonid Solovyov"),
+            ],
+            "{c:#?}"
+        );
+    }
+
+    #[test]
     fn nested_attribution_keeps_the_speaker_and_the_source() {
         let t = "Lavrov said \"the campaign pursues provocative goals,\" the Russian Foreign Ministry said.";
         let paras = crate::segment::Paragraphs::split(t);
@@ -1637,7 +1680,9 @@ mod tests {
                  Defense attorneys for the men charged were quick to pounce on the opportunity.";
         assert!(claims(t).is_empty(), "{:?}", claims(t));
         // A "called" in a list of what someone did is still a cue.
-        let c = claims("He also shouted \"Glory to Ukraine!\", called military veterans \"bad names\" and left.");
+        let c = claims(
+            "Alexander Strukov stood in the dock.\nHe insulted the judges, called military veterans \"bad names\" and left.",
+        );
         assert_eq!(c.len(), 1, "{c:?}");
     }
 
