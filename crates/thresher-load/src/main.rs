@@ -354,18 +354,20 @@ async fn main() -> anyhow::Result<()> {
             "rss_mb": status_kib(pid, "VmRSS:").map(|k| k as f64 / 1024.0),
         });
     }
-    if args.json {
-        println!("{report}");
-    } else {
-        print_human(&report);
-    }
+    let text = if args.json { format!("{report}\n") } else { human(&report) };
+    // A closed pipe (`| head`) is the reader's choice, not an error worth a panic.
+    let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), text.as_bytes());
     Ok(())
 }
 
-fn print_human(r: &serde_json::Value) {
+fn human(r: &serde_json::Value) -> String {
+    use std::fmt::Write as _;
+    let num = |v: &serde_json::Value| v.as_f64().map_or_else(|| "-".to_owned(), |x| format!("{x:.2}"));
     let l = &r["latency"];
     let window = r.get("window").map(|w| format!(" (window {w})")).unwrap_or_default();
-    println!(
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
         "{} x{}{window} over {} connections, {:.1} s: {} documents, {:.0} documents/s, {:.1} MB/s",
         r["mode"].as_str().unwrap_or(""),
         r["concurrency"],
@@ -375,21 +377,36 @@ fn print_human(r: &serde_json::Value) {
         r["documents_per_second"].as_f64().unwrap_or(0.0),
         r["mb_per_second"].as_f64().unwrap_or(0.0),
     );
-    println!("latency ms: p50 {} p90 {} p99 {} max {}", l["p50_ms"], l["p90_ms"], l["p99_ms"], l["max_ms"]);
+    let _ = writeln!(
+        out,
+        "latency ms: p50 {} p90 {} p99 {} max {}",
+        num(&l["p50_ms"]),
+        num(&l["p90_ms"]),
+        num(&l["p99_ms"]),
+        num(&l["max_ms"])
+    );
     if r["errors"].as_object().is_some_and(|e| !e.is_empty()) {
-        println!("errors: {}", r["errors"]);
+        let _ = writeln!(out, "errors: {}", r["errors"]);
     }
     if let Some(h) = r.get("huge_document") {
         let hl = &h["latency"];
-        println!(
+        let _ = writeln!(
+            out,
             "huge document ({} KB): {} answered, latency ms p50 {} max {}",
-            h["kb"], h["documents"], hl["p50_ms"], hl["max_ms"]
+            h["kb"],
+            h["documents"],
+            num(&hl["p50_ms"]),
+            num(&hl["max_ms"])
         );
     }
     if let Some(s) = r.get("server") {
-        println!(
+        let _ = writeln!(
+            out,
             "server: {} cores busy, peak RSS {} MB, RSS {} MB",
-            s["cpu_cores_used"], s["peak_rss_mb"], s["rss_mb"]
+            num(&s["cpu_cores_used"]),
+            num(&s["peak_rss_mb"]),
+            num(&s["rss_mb"])
         );
     }
+    out
 }
