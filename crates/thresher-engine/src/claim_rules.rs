@@ -213,15 +213,7 @@ impl Search {
 /// Prepares a label (a type proposal when `is_type`) that is attached when `search` finds its
 /// evidence; the rule is told whether it was.
 fn attach_if(name: &str, score: f64, search: HelperResult<Search>, is_type: bool) -> HelperResult<Prepared> {
-    let search = search?;
-    let name = name.to_owned();
-    Ok(Box::new(move |c: &ClaimHandle| {
-        let hit = search.find(c);
-        if hit.is_some() {
-            c.label(&name, score, hit, is_type)?;
-        }
-        Ok(Dynamic::from(hit.is_some()))
-    }))
+    attach(name, score, search, None, is_type)
 }
 
 /// Like [`attach_if`], but only when `unless` finds nothing in the claim: a condition on the
@@ -233,10 +225,20 @@ fn attach_unless(
     unless: HelperResult<Search>,
     is_type: bool,
 ) -> HelperResult<Prepared> {
-    let (search, unless) = (search?, unless?);
+    attach(name, score, search, Some(unless?), is_type)
+}
+
+fn attach(
+    name: &str,
+    score: f64,
+    search: HelperResult<Search>,
+    unless: Option<Search>,
+    is_type: bool,
+) -> HelperResult<Prepared> {
+    let search = search?;
     let name = name.to_owned();
     Ok(Box::new(move |c: &ClaimHandle| {
-        let hit = search.find(c).filter(|_| unless.find(c).is_none());
+        let hit = search.find(c).filter(|_| unless.as_ref().is_none_or(|u| u.find(c).is_none()));
         if hit.is_some() {
             c.label(&name, score, hit, is_type)?;
         }
@@ -304,49 +306,36 @@ pub fn register(engine: &mut Engine) {
         log.labels.iter().chain(log.kind.iter()).any(|l| l.name == name)
     });
 
-    // Statement types: one per claim, the highest score wins.
-    engine.register_fn("set_type", |ctx: NativeCallContext, c: &mut ClaimHandle, name: &str, score: f64| {
-        act(&ctx, c, Ok(always(name, score, true)))
-    });
-    engine.register_fn("type_if", |ctx: NativeCallContext, c: &mut ClaimHandle, name: &str, score: f64, re: &str| {
-        act(&ctx, c, attach_if(name, score, Search::text(c, re), true))
-    });
-    engine.register_fn(
-        "type_if_unless",
-        |ctx: NativeCallContext, c: &mut ClaimHandle, name: &str, score: f64, re: &str, unless: &str| {
-            act(&ctx, c, attach_unless(name, score, Search::text(c, re), Search::text(c, unless), true))
-        },
-    );
+    // Statement types (one per claim, the highest score wins) and topic or narrative labels
+    // (any number per claim) have the same helpers: `set_type`, `type_if`, ... and `label`,
+    // `label_if`, ...
+    for (always_name, prefix, is_type) in [("set_type", "type", true), ("label", "label", false)] {
+        engine.register_fn(always_name, move |ctx: NativeCallContext, c: &mut ClaimHandle, name: &str, score: f64| {
+            act(&ctx, c, Ok(always(name, score, is_type)))
+        });
+        engine.register_fn(
+            format!("{prefix}_if"),
+            move |ctx: NativeCallContext, c: &mut ClaimHandle, name: &str, score: f64, re: &str| {
+                act(&ctx, c, attach_if(name, score, Search::text(c, re), is_type))
+            },
+        );
+        engine.register_fn(
+            format!("{prefix}_if_unless"),
+            move |ctx: NativeCallContext, c: &mut ClaimHandle, name: &str, score: f64, re: &str, unless: &str| {
+                act(&ctx, c, attach_unless(name, score, Search::text(c, re), Search::text(c, unless), is_type))
+            },
+        );
+        engine.register_fn(
+            format!("{prefix}_if_terms"),
+            move |ctx: NativeCallContext, c: &mut ClaimHandle, name: &str, score: f64, t: Array| {
+                act(&ctx, c, attach_if(name, score, Search::terms(c, &t), is_type))
+            },
+        );
+    }
     engine.register_fn(
         "type_if_cue",
         |ctx: NativeCallContext, c: &mut ClaimHandle, name: &str, score: f64, re: &str| {
             act(&ctx, c, attach_if(name, score, Search::cue(c, re), true))
-        },
-    );
-    engine.register_fn(
-        "type_if_terms",
-        |ctx: NativeCallContext, c: &mut ClaimHandle, name: &str, score: f64, t: Array| {
-            act(&ctx, c, attach_if(name, score, Search::terms(c, &t), true))
-        },
-    );
-
-    // Topic and narrative labels: any number per claim.
-    engine.register_fn("label", |ctx: NativeCallContext, c: &mut ClaimHandle, name: &str, score: f64| {
-        act(&ctx, c, Ok(always(name, score, false)))
-    });
-    engine.register_fn("label_if", |ctx: NativeCallContext, c: &mut ClaimHandle, name: &str, score: f64, re: &str| {
-        act(&ctx, c, attach_if(name, score, Search::text(c, re), false))
-    });
-    engine.register_fn(
-        "label_if_unless",
-        |ctx: NativeCallContext, c: &mut ClaimHandle, name: &str, score: f64, re: &str, unless: &str| {
-            act(&ctx, c, attach_unless(name, score, Search::text(c, re), Search::text(c, unless), false))
-        },
-    );
-    engine.register_fn(
-        "label_if_terms",
-        |ctx: NativeCallContext, c: &mut ClaimHandle, name: &str, score: f64, t: Array| {
-            act(&ctx, c, attach_if(name, score, Search::terms(c, &t), false))
         },
     );
 }
