@@ -115,13 +115,16 @@ impl Ruleset {
     fn run_rules(&self, outlet: Option<usize>, page: &Page, diagnostics: &mut Vec<Diagnostic>) -> bool {
         let outlet_rules = outlet.and_then(|i| self.outlets.get(i)).map(|o| o.rules.as_slice()).unwrap_or_default();
         let rules: Vec<_> = outlet_rules.iter().chain(&self.generic).collect();
+        // One clock reading per rule: each rule's time runs from the previous reading.
+        let mut clock = Instant::now();
         for (order, rule) in rules.iter().enumerate() {
             page.begin_rule(rule.id.clone(), u32::try_from(order).unwrap_or(u32::MAX));
             let before = page.mark_count();
-            let started = Instant::now();
             let result = self.call_rule(rule, page);
             let hit = result.is_ok() && page.mark_count() > before;
-            self.counters.record(rule.slot, started.elapsed(), hit, result.is_err());
+            let now = Instant::now();
+            self.counters.record(rule.slot, now - clock, hit, result.is_err());
+            clock = now;
             if let Err(d) = result {
                 page.truncate_marks(before);
                 let out_of_time = d.code == codes::RULE_LIMIT && d.message.contains("time budget");
@@ -180,16 +183,18 @@ impl Ruleset {
                 patterns: self.patterns.clone(),
                 needles: needles.clone(),
             });
+            let mut clock = Instant::now();
             for rule in &self.claim_rules {
                 if out_of_time || failed.contains(&&*rule.id) {
                     continue;
                 }
                 handle.begin_rule(rule.id.clone());
                 let mark = handle.mark();
-                let started = Instant::now();
                 let result = self.call_claim_rule(rule, &handle);
                 let hit = handle.mark() != mark;
-                self.counters.record(rule.slot, started.elapsed(), hit, result.is_err());
+                let now = Instant::now();
+                self.counters.record(rule.slot, now - clock, hit, result.is_err());
+                clock = now;
                 if let Err(d) = result {
                     // One diagnostic per rule and document, not one per claim.
                     handle.undo(mark);
