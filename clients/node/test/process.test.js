@@ -1,28 +1,17 @@
 // Process from Node: spans in UTF-16 code units slice JavaScript strings.
 'use strict';
 
-const { test, before, after } = require('node:test');
+const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 const grpc = require('@grpc/grpc-js');
-const { SEEDS, call, loadThresher, startServer } = require('./server');
+const { SEEDS, call, insecure, loadThresher, serving } = require('./server');
 
-let server;
-let client;
-
-before(async () => {
-  server = await startServer();
-  client = new (loadThresher().Thresher)(server.addr, grpc.credentials.createInsecure());
-});
-
-after(async () => {
-  client?.close();
-  await server?.stop();
-});
+const thresher = serving((addr) => new (loadThresher().Thresher)(addr, insecure()));
 
 const process_ = (id, text, offsetEncoding = 'OFFSET_ENCODING_UTF16') =>
-  call(client, 'process', { document: { id, text }, offsetEncoding });
+  call(thresher.client, 'process', { document: { id, text }, offsetEncoding });
 
 test('a Press TV seed article: outlet, and removal spans slice the text in UTF-16', async () => {
   const name = '004_3e663a1b23f36f3e.txt';
@@ -56,5 +45,5 @@ test('a document without text content still gets an answer naming it', async () 
 });
 
 test('a request without a document is INVALID_ARGUMENT', async () => {
-  await assert.rejects(call(client, 'process', {}), (e) => e.code === grpc.status.INVALID_ARGUMENT);
+  await assert.rejects(call(thresher.client, 'process', {}), (e) => e.code === grpc.status.INVALID_ARGUMENT);
 });

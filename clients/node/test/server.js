@@ -76,4 +76,22 @@ async function startServer(...extra) {
   };
 }
 
-module.exports = { REPO, SEEDS, call, loadHealth, loadThresher, startServer };
+// For a test file: `before` starts a server and a client made by `makeClient(addr)`, `after`
+// closes both. The tests read `.client` of what it returns once `before` has run.
+function serving(makeClient) {
+  const { before, after } = require('node:test');
+  const ctx = {};
+  before(async () => {
+    ctx.server = await startServer();
+    ctx.client = makeClient(ctx.server.addr);
+  });
+  after(async () => {
+    ctx.client?.close();
+    await ctx.server?.stop();
+  });
+  return ctx;
+}
+
+const insecure = () => grpc.credentials.createInsecure();
+
+module.exports = { REPO, SEEDS, call, insecure, loadHealth, loadThresher, serving, startServer };
