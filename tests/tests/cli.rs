@@ -14,6 +14,25 @@ fn stdout_of(cmd: &mut Command) -> (bool, String, String) {
     )
 }
 
+/// `thresher process [extra] --rules rules/ -` with `input` on stdin: its stdout, after it
+/// succeeded.
+fn process_stdin(extra: &[&str], input: &[u8]) -> String {
+    let mut child = thresher()
+        .arg("process")
+        .args(extra)
+        .arg("--rules")
+        .arg(rules())
+        .arg("-")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    child.stdin.take().expect("stdin").write_all(input).expect("write");
+    let out = child.wait_with_output().expect("wait");
+    assert!(out.status.success());
+    String::from_utf8(out.stdout).expect("utf8")
+}
+
 /// Runs `thresher process` on `docs` and `score.py` on the answers against the gold in
 /// `corpus`, failing below any of `minimums` (`KEY=VALUE`).
 fn assert_scores(name: &str, corpus: &str, docs: &[std::path::PathBuf], minimums: &[&str]) {
@@ -56,18 +75,8 @@ fn dev_set_meets_the_boilerplate_and_claim_floors() {
 
 #[test]
 fn process_reads_stdin_and_names_documents_by_file() {
-    let mut child = thresher()
-        .args(["process", "--rules"])
-        .arg(rules())
-        .arg("-")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    child.stdin.take().expect("stdin").write_all(b"Photo: AFP\nThe talks ended.\n").expect("write");
-    let out = child.wait_with_output().expect("wait");
-    assert!(out.status.success());
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    let out = process_stdin(&[], b"Photo: AFP\nThe talks ended.\n");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("one JSON object");
     assert_eq!(v["documentId"], "-");
     assert_eq!(v["cleanText"], "The talks ended.");
     assert_eq!(v["removals"][0]["kind"], "caption");
@@ -124,20 +133,7 @@ fn broken_rules_are_reported_with_file_line_and_column() {
 fn offsets_slice_correctly_in_python_and_javascript() {
     // Curly quotes, dashes, accents and astral-plane emoji before and inside removals.
     let text = "“Ukraine’s strikes — again” 🇺🇦 said officials 😀.\nPhoto: Łukasz Kowalski/AFP 📷\nShare on Facebook\nThe ministry’s “final” word — no 🙅.\n";
-    let run = |enc: &str| {
-        let mut child = thresher()
-            .args(["process", "--offset-encoding", enc, "--rules"])
-            .arg(rules())
-            .arg("-")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("spawn");
-        child.stdin.take().expect("stdin").write_all(text.as_bytes()).expect("write");
-        let out = child.wait_with_output().expect("wait");
-        assert!(out.status.success());
-        String::from_utf8(out.stdout).expect("utf8")
-    };
+    let run = |enc: &str| process_stdin(&["--offset-encoding", enc], text.as_bytes());
     let input = std::env::temp_dir().join(format!("thresher-offsets-{}.txt", std::process::id()));
     std::fs::write(&input, text).expect("write");
 
