@@ -876,9 +876,11 @@ impl Registry {
         // Someone named as a subject earlier in the same sentence: "Putin's key goals remain
         // what he declared", "Netanyahu was welcomed ..., in which he said". The first such
         // subject, as in "Trump told Zelensky that he would ...".
-        let start = self.subjects[..end].partition_point(|&(_, _, n)| n < now);
-        if let Some(p) = self.subjects[start..end].iter().map(|&(_, p, _)| p).find(|&p| fits(p) && in_clause) {
-            return Some(p);
+        if in_clause {
+            let start = self.subjects[..end].partition_point(|&(_, _, n)| n < now);
+            if let Some(p) = self.subjects[start..end].iter().map(|&(_, p, _)| p).find(|&p| fits(p)) {
+                return Some(p);
+            }
         }
         let subject = self.subjects[..end]
             .iter()
@@ -1409,10 +1411,10 @@ fn resolve(m: &Mention, reg: &mut Registry, ctx: &mut Context, know: &SpeakerKno
             // them, else the organisation, never whoever spoke last.
             let org = is_in(&SPOKES, &m.head).then(|| spoken_for(&m.name)).flatten();
             let found = if let Some(org) = org {
-                match earlier.clone().rfind(with_role).or_else(|| later.clone().find(with_role)) {
-                    Some(p) => Some(p),
-                    None => return reg.group(&org, m.span.start),
-                }
+                let Some(p) = earlier.clone().rfind(with_role).or_else(|| later.clone().find(with_role)) else {
+                    return reg.group(&org, m.span.start);
+                };
+                Some(p)
             } else if m.indefinite {
                 later.clone().find(with_role).or_else(|| later.clone().next())
             } else {
@@ -1423,13 +1425,8 @@ fn resolve(m: &Mention, reg: &mut Registry, ctx: &mut Context, know: &SpeakerKno
                     .or_else(|| later.clone().find(with_role))
                     .or_else(|| later.clone().next())
             };
-            match found {
-                Some(p) => p.name.clone(),
-                // An unnamed spokesperson speaks for the organisation: "an Nvidia spokesperson".
-                None if is_in(&SPOKES, &m.head) => spoken_for(&m.name)
-                    .map_or_else(|| strip_article(&m.name).to_owned(), |g| reg.group(&g, m.span.start)),
-                None => strip_article(&m.name).to_owned(),
-            }
+            // (An unnamed spokesperson of a named organisation returned it above.)
+            found.map_or_else(|| strip_article(&m.name).to_owned(), |p| p.name.clone())
         }
         Kind::GroupRole => {
             let head = m.head.clone();
