@@ -13,6 +13,7 @@
 //! Everything here is table-driven string work in Rust, a few microseconds per sentence;
 //! labelling claims is left to the Rhai claim rules.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 
@@ -211,9 +212,9 @@ struct Tok<'t> {
     span: Span,
 }
 
-impl Tok<'_> {
-    fn lower(&self) -> String {
-        self.text.to_lowercase()
+impl<'t> Tok<'t> {
+    fn lower(&self) -> Cow<'t, str> {
+        lowercase(self.text)
     }
 
     fn is_cap(&self) -> bool {
@@ -229,10 +230,20 @@ impl Tok<'_> {
         l.ends_with("'s") || l.ends_with("’s") || l.ends_with("s'") || l.ends_with("s’")
     }
 
-    fn bare(&self) -> String {
+    fn bare(&self) -> Cow<'t, str> {
         let t = self.text.trim_end_matches(['.', '\'', '’']);
         let t = t.strip_suffix("'s").or_else(|| t.strip_suffix("’s")).unwrap_or(t);
-        t.trim_end_matches(['\'', '’', '.']).to_lowercase()
+        lowercase(t.trim_end_matches(['\'', '’', '.']))
+    }
+}
+
+/// `s` lower-cased, borrowed when it is already: most words of a sentence are lower-case
+/// ASCII, and words are compared many times per sentence.
+fn lowercase(s: &str) -> Cow<'_, str> {
+    if s.bytes().all(|b| b.is_ascii() && !b.is_ascii_uppercase()) {
+        Cow::Borrowed(s)
+    } else {
+        Cow::Owned(s.to_lowercase())
     }
 }
 
@@ -342,7 +353,7 @@ fn np_before(toks: &[Tok<'_>], text: &str, base: usize, know: &SpeakerKnowledge)
         if end >= 4
             && toks[end - 1].lower() == "part"
             && toks[end - 3].lower() == "for"
-            && matches!(toks[end - 2].lower().as_str(), "his" | "her" | "its" | "their" | "our" | "my")
+            && matches!(&*toks[end - 2].lower(), "his" | "her" | "its" | "their" | "our" | "my")
         {
             end -= 3;
             continue;
@@ -365,7 +376,7 @@ fn np_before(toks: &[Tok<'_>], text: &str, base: usize, know: &SpeakerKnowledge)
         };
         if let Some(p) = (end.saturating_sub(6)..end).rev().find(|&i| {
             let w = toks[i].lower();
-            matches!(w.as_str(), "on" | "in" | "at" | "during" | "via" | "through")
+            matches!(&*w, "on" | "in" | "at" | "during" | "via" | "through")
                 && i > 0
                 && toks.get(i + 1).is_some_and(|n| {
                     let n = n.lower();
@@ -393,8 +404,12 @@ fn np_before(toks: &[Tok<'_>], text: &str, base: usize, know: &SpeakerKnowledge)
     let mention = |from: usize, kind: Kind, indefinite: bool| -> Mention {
         let span = Span::new(toks[from].span.start, head.span.end);
         let phrase = &toks[from..];
-        let roles: Vec<String> =
-            phrase.iter().map(Tok::bare).filter(|w| is_role(w, know) || is_in(&TITLES, w)).collect();
+        let roles: Vec<String> = phrase
+            .iter()
+            .map(Tok::bare)
+            .filter(|w| is_role(w, know) || is_in(&TITLES, w))
+            .map(Cow::into_owned)
+            .collect();
         let name = match kind {
             Kind::Name => person_name(phrase),
             _ => {
@@ -403,7 +418,7 @@ fn np_before(toks: &[Tok<'_>], text: &str, base: usize, know: &SpeakerKnowledge)
             }
         };
         let after_break = from == 0 || toks[from - 1].is_punct();
-        Mention { span, kind, head: head.bare(), name, roles, indefinite, after_break }
+        Mention { span, kind, head: head.bare().into_owned(), name, roles, indefinite, after_break }
     };
     if is_in(&PRONOUNS, &hl) {
         let prev_ok = toks.len() == 1 || toks[toks.len() - 2].is_punct() || is_in(&STOP, &toks[toks.len() - 2].lower());
@@ -417,7 +432,7 @@ fn np_before(toks: &[Tok<'_>], text: &str, base: usize, know: &SpeakerKnowledge)
     // know the word: "the prelate said", "the archbishop added".
     let unknown_role = !head.is_cap()
         && toks.len() >= 2
-        && matches!(toks[toks.len() - 2].lower().as_str(), "the" | "a" | "an")
+        && matches!(&*toks[toks.len() - 2].lower(), "the" | "a" | "an")
         && head.text.chars().all(char::is_lowercase)
         && !is_in(&STOP, &hl)
         && !is_in(&FILLER, &hl);
@@ -432,7 +447,7 @@ fn np_before(toks: &[Tok<'_>], text: &str, base: usize, know: &SpeakerKnowledge)
     while from > 0 {
         let t = toks[from - 1];
         let l = t.lower();
-        let name_joiner = matches!(l.as_str(), "in" | "on" | "and")
+        let name_joiner = matches!(&*l, "in" | "on" | "and")
             && from >= 2
             && toks[from - 2].is_cap()
             && head.is_cap()
@@ -444,23 +459,21 @@ fn np_before(toks: &[Tok<'_>], text: &str, base: usize, know: &SpeakerKnowledge)
         // "the General Staff of the Armed Forces": an article after "of" is inside the name.
         // After a lowercase role ("the head of the Church") it opens the name the role is of,
         // which the branches after the walk read.
-        let inner_article = l == "the"
-            && from >= 3
-            && matches!(toks[from - 2].lower().as_str(), "of" | "for")
-            && toks[from - 3].is_cap();
+        let inner_article =
+            l == "the" && from >= 3 && matches!(&*toks[from - 2].lower(), "of" | "for") && toks[from - 3].is_cap();
         if is_in(&DETERMINERS, &l) && !inner_article {
             from -= 1;
-            indefinite = matches!(l.as_str(), "a" | "an" | "another");
+            indefinite = matches!(&*l, "a" | "an" | "another");
             break;
         }
-        let joins = matches!(l.as_str(), "of" | "for") && from >= 2 && {
+        let joins = matches!(&*l, "of" | "for") && from >= 2 && {
             let before = toks[from - 2];
             before.is_cap() || is_role(&before.bare(), know)
         };
         // Inside an institution's name more small words join: "Committee for Freedom in Hong
         // Kong Foundation".
         let joins = joins
-            || (matches!(l.as_str(), "in" | "on" | "and")
+            || (matches!(&*l, "in" | "on" | "and")
                 && from >= 2
                 && toks[from - 2].is_cap()
                 && is_in(&GROUP_ROLES, &head.bare()));
@@ -481,10 +494,10 @@ fn np_before(toks: &[Tok<'_>], text: &str, base: usize, know: &SpeakerKnowledge)
     // "The head of the Ukrainian Greek Catholic Church": a person by role, not the church.
     // "Researchers at the Committee ...", "officials from the ministry": the institution speaks.
     if from >= 2
-        && matches!(toks[from - 1].lower().as_str(), "of" | "for" | "at" | "from")
+        && matches!(&*toks[from - 1].lower(), "of" | "for" | "at" | "from")
         && !head_is_role
         && matches!(
-            toks[from - 2].bare().as_str(),
+            &*toks[from - 2].bare(),
             "researchers" | "officials" | "analysts" | "experts" | "scientists" | "staff"
         )
     {
@@ -493,7 +506,7 @@ fn np_before(toks: &[Tok<'_>], text: &str, base: usize, know: &SpeakerKnowledge)
         return Some(Mention {
             span,
             kind: Kind::Group,
-            head: head.bare(),
+            head: head.bare().into_owned(),
             name,
             roles: Vec::new(),
             indefinite: false,
@@ -501,7 +514,7 @@ fn np_before(toks: &[Tok<'_>], text: &str, base: usize, know: &SpeakerKnowledge)
         });
     }
     if from >= 2
-        && matches!(toks[from - 1].lower().as_str(), "of" | "for" | "at")
+        && matches!(&*toks[from - 1].lower(), "of" | "for" | "at")
         && !head_is_role
         && is_in(&PERSON_ROLES, &toks[from - 2].bare())
     {
@@ -520,14 +533,22 @@ fn np_before(toks: &[Tok<'_>], text: &str, base: usize, know: &SpeakerKnowledge)
             start -= 1;
         }
         let span = Span::new(toks[start].span.start, head.span.end);
-        let roles = toks[start..from].iter().map(Tok::bare).filter(|w| is_role(w, know)).collect();
-        let indefinite = matches!(toks[start].lower().as_str(), "a" | "an" | "another");
+        let roles = toks[start..from].iter().map(Tok::bare).filter(|w| is_role(w, know)).map(Cow::into_owned).collect();
+        let indefinite = matches!(&*toks[start].lower(), "a" | "an" | "another");
         let name = strip_article(span.slice_at(text, base)).to_owned();
         let after_break = start == 0 || toks[start - 1].is_punct();
-        return Some(Mention { span, kind: Kind::PersonRole, head: role.bare(), name, roles, indefinite, after_break });
+        return Some(Mention {
+            span,
+            kind: Kind::PersonRole,
+            head: role.bare().into_owned(),
+            name,
+            roles,
+            indefinite,
+            after_break,
+        });
     }
     // A phrase may not start with a dangling "of"/"for".
-    while from < toks.len() - 1 && matches!(toks[from].lower().as_str(), "of" | "for") {
+    while from < toks.len() - 1 && matches!(&*toks[from].lower(), "of" | "for") {
         from += 1;
     }
     let phrase = &toks[from..];
@@ -688,6 +709,9 @@ struct Person {
 }
 
 fn fold(s: &str) -> String {
+    if s.is_ascii() {
+        return s.bytes().filter(u8::is_ascii_alphanumeric).map(|b| char::from(b.to_ascii_lowercase())).collect();
+    }
     s.chars()
         .filter_map(|c| {
             let c = c.to_lowercase().next().unwrap_or(c);
@@ -713,8 +737,9 @@ fn fold(s: &str) -> String {
 
 fn surname_key(name: &str) -> String {
     let last = name.split_whitespace().last().unwrap_or("");
-    let f = fold(last);
-    f.trim_end_matches('y').trim_end_matches('i').to_owned()
+    let mut f = fold(last);
+    f.truncate(f.trim_end_matches('y').trim_end_matches('i').len());
+    f
 }
 
 /// A capitalised name that may hold "of", "for", "in", "on", "and", "the":
@@ -769,11 +794,19 @@ impl Registry {
             // ambassador to Warsaw, Sergey Andreev", "Daniel Bunn, vice president at ...".
             let before = &text[..m.start()];
             let after = text.get(m.end()..).unwrap_or("");
-            let mut roles: Vec<String> =
-                toks.iter().map(Tok::bare).filter(|w| is_in(&TITLES, w) || is_role(w, know)).collect();
-            roles.extend(tokens(before, 0).iter().rev().take(6).map(Tok::bare).filter(|w| is_role(w, know)));
+            let mut roles: Vec<String> = toks
+                .iter()
+                .map(Tok::bare)
+                .filter(|w| is_in(&TITLES, w) || is_role(w, know))
+                .map(Cow::into_owned)
+                .collect();
+            roles.extend(
+                tokens(before, 0).iter().rev().take(6).map(Tok::bare).filter(|w| is_role(w, know)).map(Cow::into_owned),
+            );
             if after.starts_with(',') {
-                roles.extend(tokens(after, 0).iter().take(6).map(Tok::bare).filter(|w| is_role(w, know)));
+                roles.extend(
+                    tokens(after, 0).iter().take(6).map(Tok::bare).filter(|w| is_role(w, know)).map(Cow::into_owned),
+                );
             }
             let key = surname_key(&name);
             if let Some(p) = self.people.iter_mut().find(|p| p.surname == key) {
@@ -827,7 +860,7 @@ impl Registry {
                     *alone.entry(key.clone()).or_default() += 1;
                     let after_prep = k > 0
                         && matches!(
-                            toks[k - 1].lower().as_str(),
+                            &*toks[k - 1].lower(),
                             "of" | "to"
                                 | "with"
                                 | "by"
@@ -985,7 +1018,7 @@ fn leading_np(toks: &[Tok<'_>], text: &str, know: &SpeakerKnowledge) -> Option<M
             || is_in(&PRONOUNS, &l) && end == 0
             || is_role(&t.bare(), know)
             || t.is_possessive()
-            || (end > 0 && matches!(l.as_str(), "of" | "for"));
+            || (end > 0 && matches!(&*l, "of" | "for"));
         if !ok || t.is_punct() {
             break;
         }
@@ -1070,6 +1103,9 @@ fn floor_boundary(s: &str, at: usize) -> usize {
 }
 
 fn letters(s: &str) -> usize {
+    if s.is_ascii() {
+        return s.bytes().filter(u8::is_ascii_alphanumeric).count();
+    }
     s.chars().filter(|c| c.is_alphanumeric()).count()
 }
 
@@ -1156,7 +1192,7 @@ fn claim_in(
         let mention = mention.or_else(|| {
             let toks = tokens(pre, clause_from);
             let last = toks.iter().rev().find(|t| !is_in(&FILLER, &t.lower()))?;
-            if !matches!(last.lower().as_str(), "and" | "but") {
+            if !matches!(&*last.lower(), "and" | "but") {
                 return None;
             }
             leading_np(&toks, text, know)
@@ -1172,14 +1208,15 @@ fn claim_in(
     }
     let attributions: Vec<(Span, Mention)> = attributions.into_iter().map(|(c, m, _)| (c, m)).collect();
 
-    let quoted: usize = s.quotes.iter().map(|q| letters(q.slice(text))).sum();
-    let total = letters(st).max(1);
+    // Letters in quotations and in the whole sentence (counted only where they decide).
+    let quoted = || -> usize { s.quotes.iter().map(|q| letters(q.slice(text))).sum() };
+    let total = || letters(st).max(1);
     let starts_quoted = s.quotes.first().is_some_and(|q| q.start == base);
 
     let Some((cue, mention)) = attributions.first().cloned() else {
         // A quotation with no attribution of its own continues the last speaker's words.
         let (speaker, at_para) = ctx.last_speaker.clone()?;
-        if starts_quoted && quoted * 10 >= total * 7 && para <= at_para + 1 {
+        if starts_quoted && para <= at_para + 1 && quoted() * 10 >= total() * 7 {
             ctx.last_speaker = Some((speaker.clone(), para));
             return Some(Found {
                 span: s.span,
@@ -1208,6 +1245,7 @@ fn claim_in(
         .iter()
         .map(|(c, m)| letters(Span::new(m.span.start.min(c.start), m.span.end.max(c.end)).slice(text)))
         .sum();
+    let (quoted, total) = (quoted(), total());
     let content = total.saturating_sub(attr_letters).max(1);
     let after_colon = s.quotes.first().is_some_and(|q| {
         let between = text.get(cue.end.max(mention.span.end)..q.start).unwrap_or("x");
@@ -1315,8 +1353,8 @@ fn subject_before(pre: &str, base: usize, text: &str, know: &SpeakerKnowledge) -
             return Some(xm);
         }
         // "China, however, stressed": a discourse word, not an appositive.
-        let discourse = xt.len() == 1
-            && matches!(xt[0].lower().as_str(), "however" | "meanwhile" | "though" | "too" | "also" | "instead");
+        let discourse =
+            xt.len() == 1 && matches!(&*xt[0].lower(), "however" | "meanwhile" | "though" | "too" | "also" | "instead");
         let mut pm = np_before(&pt, text, 0, know)?;
         if matches!(pm.kind, Kind::PersonPronoun | Kind::GroupPronoun) && !x.trim().is_empty() && !discourse {
             return None;
@@ -1330,9 +1368,7 @@ fn subject_before(pre: &str, base: usize, text: &str, know: &SpeakerKnowledge) -
     // Discourse words set off by commas: "China, however, stressed".
     let mut toks = &toks[..];
     while let Some(last) = toks.last() {
-        if last.is_punct()
-            || matches!(last.lower().as_str(), "however" | "meanwhile" | "though" | "too" | "in" | "turn")
-        {
+        if last.is_punct() || matches!(&*last.lower(), "however" | "meanwhile" | "though" | "too" | "in" | "turn") {
             toks = &toks[..toks.len() - 1];
         } else {
             break;
@@ -1463,7 +1499,7 @@ fn resolve(m: &Mention, reg: &mut Registry, ctx: &mut Context, know: &SpeakerKno
                 return reg.group(&g, m.span.start);
             }
             known.unwrap_or_else(|| {
-                let plural = head.ends_with('s') && !matches!(head.as_str(), "authorities");
+                let plural = head.ends_with('s') && !matches!(&*head, "authorities");
                 // Only a bare "the ministry" means the organisation before; "the Hong Kong
                 // government" names its own.
                 let specific = m.name.split_whitespace().any(|w| w.starts_with(char::is_uppercase));
