@@ -85,28 +85,26 @@ pub fn split(text: &str, base: usize) -> Vec<Sentence> {
     let mut first_quote = 0usize;
     let mut out = Vec::new();
     let mut start = 0usize;
-    let chars: Vec<(usize, char)> = text.char_indices().collect();
-    let mut k = 0usize;
-    while k < chars.len() {
-        let (i, c) = chars[k];
-        let ellipsis = c == '…' || (c == '.' && text[i..].starts_with("..."));
-        if !matches!(c, '.' | '!' | '?' | '…') {
-            k += 1;
-            continue;
-        }
+    let is_stop = |c: char| matches!(c, '.' | '!' | '?' | '…');
+    let mut from = 0usize;
+    while let Some(off) = text.get(from..).and_then(|rest| rest.find(is_stop)) {
+        let i = from + off;
+        let rest = &text[i..];
+        let c = rest.chars().next().unwrap_or('.');
+        let ellipsis = c == '…' || rest.starts_with("...");
         // Take the whole run of terminators ("?!", "...") and closing marks after it.
-        let mut j = k + 1;
-        while j < chars.len() && matches!(chars[j].1, '.' | '!' | '?' | '…') {
-            j += 1;
+        let mut end = i;
+        let mut after = rest.chars().peekable();
+        while let Some(d) = after.next_if(|&d| is_stop(d)) {
+            end += d.len_utf8();
         }
-        while j < chars.len() && matches!(chars[j].1, '"' | '”' | '’' | '\'' | ')' | ']' | '»') {
-            j += 1;
+        while let Some(d) = after.next_if(|&d| matches!(d, '"' | '”' | '’' | '\'' | ')' | ']' | '»')) {
+            end += d.len_utf8();
         }
-        let end = chars.get(j).map_or(text.len(), |&(at, _)| at);
-        let next_ok = match chars.get(j) {
+        let next_ok = match after.next() {
             None => true,
-            Some(&(_, w)) if w.is_whitespace() => {
-                let next = chars[j..].iter().find(|(_, ch)| !ch.is_whitespace()).map(|&(_, ch)| ch);
+            Some(w) if w.is_whitespace() => {
+                let next = after.find(|ch| !ch.is_whitespace());
                 next.is_some_and(|n| n.is_uppercase() || n.is_ascii_digit() || is_open_quote(n) || n == '"' || n == '‘')
             }
             Some(_) => false,
@@ -116,7 +114,7 @@ pub fn split(text: &str, base: usize) -> Vec<Sentence> {
             push(text, base, start, end, &quotes, &mut first_quote, &mut out);
             start = end;
         }
-        k = j;
+        from = end;
     }
     push(text, base, start, text.len(), &quotes, &mut first_quote, &mut out);
     out
@@ -174,8 +172,9 @@ fn abbreviation_before(text: &str, dot: usize) -> bool {
     {
         return true;
     }
-    let lower = word.to_lowercase();
-    ABBREVIATIONS.contains(&lower.as_str())
+    // The abbreviations are ASCII without a "k", and only the Kelvin sign lower-cases to an
+    // ASCII letter: a word outside ASCII is none of them.
+    word.is_ascii() && ABBREVIATIONS.iter().any(|a| word.eq_ignore_ascii_case(a))
 }
 
 #[cfg(test)]
