@@ -260,6 +260,69 @@ fn tokens(text: &str, base: usize) -> Vec<Tok<'_>> {
     out
 }
 
+/// A sentence with its tokens, which answers for any part of it as if that part had been
+/// tokenised on its own: the finder looks at the words before and after every name and cue,
+/// and tokenising each of those pieces again cost more than the rest of the finder's reading.
+struct Sent<'t> {
+    text: &'t str,
+    base: usize,
+    toks: Vec<Tok<'t>>,
+}
+
+impl<'t> Sent<'t> {
+    fn new(text: &'t str, base: usize) -> Self {
+        Self { text, base, toks: tokens(text, base) }
+    }
+
+    /// `tokens(&text[from..to], from)`, positions of the whole text (char boundaries within the
+    /// sentence). Tokens that lie inside are copied; only a word cut by either end is
+    /// tokenised again. (A word's sentence-final full stop, cut from its token, changes
+    /// nothing: the piece up to the stop tokenises to the same word.)
+    fn between(&self, from: usize, to: usize) -> Vec<Tok<'t>> {
+        let (from, to) = (from.max(self.base), to.min(self.base + self.text.len()));
+        let mut out = Vec::new();
+        if from >= to {
+            return out;
+        }
+        let piece = |a: usize, b: usize| tokens(&self.text[a - self.base..b - self.base], a);
+        let first = self.toks.partition_point(|t| t.span.start < from);
+        if let Some(t) = first.checked_sub(1).and_then(|i| self.toks.get(i))
+            && t.span.end > from
+        {
+            out.extend(piece(from, t.span.end.min(to)));
+        }
+        for t in self.toks.get(first..).unwrap_or_default().iter().take_while(|t| t.span.start < to) {
+            if t.span.end <= to {
+                out.push(*t);
+            } else {
+                out.extend(piece(t.span.start, to));
+            }
+        }
+        out
+    }
+
+    /// The last `n` tokens before `at` (as [`Sent::between`] from the sentence's start has
+    /// them), without copying the ones before.
+    fn last_before(&self, at: usize, n: usize) -> Vec<Tok<'t>> {
+        let k = self.toks.partition_point(|t| t.span.start < at);
+        // Tokenising from a token's start gives the same tokens from there on.
+        let from = k.checked_sub(n + 1).and_then(|i| self.toks.get(i)).map_or(self.base, |t| t.span.start);
+        let mut out = self.between(from, at);
+        out.drain(..out.len().saturating_sub(n));
+        out
+    }
+
+    /// The first `n` tokens from `at` to the sentence's end.
+    fn first_after(&self, at: usize, n: usize) -> Vec<Tok<'t>> {
+        let k = self.toks.partition_point(|t| t.span.start < at);
+        // Up to the end of a token, the tokens are those of the piece up to the sentence's end.
+        let to = self.toks.get(k + n).map_or(self.base + self.text.len(), |t| t.span.start);
+        let mut out = self.between(at, to);
+        out.truncate(n);
+        out
+    }
+}
+
 /// The matches of `[\p{L}\p{N}][\p{L}\p{N}\p{M}.'’\-]*|[,;:()\[\]—–]` in `text`, found
 /// without running it (a test holds them equal): a word starts at a letter or
 /// digit and goes on through letters, digits, marks and `.'’-`; the punctuation that splits
@@ -775,7 +838,8 @@ impl Registry {
 
     /// Registers every full personal name in `text` (a sentence at `base`), with the role
     /// words just before it.
-    fn scan(&mut self, text: &str, base: usize, know: &SpeakerKnowledge) {
+    fn scan(&mut self, sent: &Sent<'_>, know: &SpeakerKnowledge) {
+        let (text, base) = (sent.text, sent.base);
         for m in NAME_RUN.find_iter(text) {
             // A name starts a word ("McDonald" holds no "Donald").
             if text[..m.start()].chars().next_back().is_some_and(char::is_alphanumeric) {
@@ -793,7 +857,6 @@ impl Registry {
             }
             // Role words around the name: "Kremlin spokesman Dmitry Peskov", "The Russian
             // ambassador to Warsaw, Sergey Andreev", "Daniel Bunn, vice president at ...".
-            let before = &text[..m.start()];
             let after = text.get(m.end()..).unwrap_or("");
             let mut roles: Vec<String> = toks
                 .iter()
@@ -802,11 +865,20 @@ impl Registry {
                 .map(Cow::into_owned)
                 .collect();
             roles.extend(
-                tokens(before, 0).iter().rev().take(6).map(Tok::bare).filter(|w| is_role(w, know)).map(Cow::into_owned),
+                sent.last_before(base + m.start(), 6)
+                    .iter()
+                    .rev()
+                    .map(Tok::bare)
+                    .filter(|w| is_role(w, know))
+                    .map(Cow::into_owned),
             );
             if after.starts_with(',') {
                 roles.extend(
-                    tokens(after, 0).iter().take(6).map(Tok::bare).filter(|w| is_role(w, know)).map(Cow::into_owned),
+                    sent.first_after(base + m.end(), 6)
+                        .iter()
+                        .map(Tok::bare)
+                        .filter(|w| is_role(w, know))
+                        .map(Cow::into_owned),
                 );
             }
             let key = surname_key(&name);
@@ -830,7 +902,7 @@ impl Registry {
     /// Minister Sergei Lavrov"), or referred to by surname alone elsewhere ("Lavrov"). That
     /// drops capitalised phrases such as "United Arab List" or "Santa Barbara". Then records
     /// where each person is mentioned, for resolving pronouns.
-    fn finish(&mut self, text: &str, sentences: &[(Sentence, usize)]) {
+    fn finish(&mut self, text: &str, sentences: &[(Sentence, usize)], sents: &[Sent<'_>]) {
         // Organisations named in the text, for "the report" and "the researchers" later.
         for (s, _) in sentences {
             let st = s.span.slice(text);
@@ -853,8 +925,8 @@ impl Registry {
         }
         let mut alone: HashMap<String, usize, ahash::RandomState> = HashMap::default();
         let mut words: Vec<(usize, String, bool, usize)> = Vec::with_capacity(text.len() / 40);
-        for (n, (s, _)) in sentences.iter().enumerate() {
-            let toks = tokens(s.span.slice(text), s.span.start);
+        for (n, ((s, _), sent)) in sentences.iter().zip(sents).enumerate() {
+            let toks = &sent.toks;
             for (k, t) in toks.iter().enumerate() {
                 if t.is_cap() && !inside(&s.quotes, t.span.start) {
                     let key = surname_key(&t.bare());
@@ -1057,21 +1129,22 @@ pub fn find(text: &str, pieces: &[(Span, usize)], know: &SpeakerKnowledge) -> Fi
             sentences.push((s, para));
         }
     }
+    let sents: Vec<Sent<'_>> = sentences.iter().map(|(s, _)| Sent::new(s.span.slice(text), s.span.start)).collect();
     let mut reg = Registry::default();
-    for (s, _) in &sentences {
-        reg.scan(s.span.slice(text), s.span.start, know);
+    for sent in &sents {
+        reg.scan(sent, know);
     }
-    reg.finish(text, &sentences);
+    reg.finish(text, &sentences, &sents);
     let mut ctx = Context::default();
     let mut out: Vec<(Found, usize)> = Vec::new();
     let mut unread = 0;
-    for (i, (s, para)) in sentences.iter().enumerate() {
+    for (i, ((s, para), sent)) in sentences.iter().zip(&sents).enumerate() {
         if crate::sandbox::past_deadline() {
             unread = sentences.len() - i;
             break;
         }
         ctx.sentence = i;
-        let Some(f) = claim_in(text, s, *para, &mut reg, &mut ctx, know) else { continue };
+        let Some(f) = claim_in(text, s, sent, *para, &mut reg, &mut ctx, know) else { continue };
         // A quotation that goes on in the same paragraph belongs to the claim before it.
         if f.cue.is_empty()
             && let Some((prev, prev_para)) = out.last_mut()
@@ -1118,6 +1191,7 @@ fn letters(s: &str) -> usize {
 fn claim_in(
     text: &str,
     s: &Sentence,
+    sent: &Sent<'_>,
     para: usize,
     reg: &mut Registry,
     ctx: &mut Context,
@@ -1178,10 +1252,10 @@ fn claim_in(
         let mention = if word.starts_with("according") {
             None
         } else if participle {
-            let toks = tokens(pre, clause_from);
+            let toks = sent.between(clause_from, cue.start);
             leading_np(&toks, text, know).filter(|m| m.span.end < cue.start)
         } else {
-            subject_before(pre, clause_from, text, know)
+            subject_before(sent, clause_from, cue.start, text, know)
         };
         let mention = mention.or_else(|| {
             // Inverted: `," said Lavrov` or "according to the ministry".
@@ -1189,14 +1263,13 @@ fn claim_in(
             if !inverted {
                 return None;
             }
-            let after = &st[m.end()..floor_boundary(st, m.end() + CUE_WINDOW)];
-            let toks = tokens(after, cue.end);
+            let toks = sent.between(cue.end, base + floor_boundary(st, m.end() + CUE_WINDOW));
             np_after(&toks, text, 0, know)
         });
         // A second verb of the sentence's subject: "Blinken snubbed a meeting and instead
         // accused Russia ...", "He did not give a reason but suggested ...".
         let mention = mention.or_else(|| {
-            let toks = tokens(pre, clause_from);
+            let toks = sent.between(clause_from, cue.start);
             let last = toks.iter().rev().find(|t| !is_in(&FILLER, &t.lower()))?;
             if !matches!(&*last.lower(), "and" | "but") {
                 return None;
@@ -1324,7 +1397,8 @@ fn claim_in(
 /// The subject just before a cue, taking appositives into account:
 /// "Anthony Megrant, chief architect for Google Quantum AI, said" and
 /// "the Russian ambassador to Warsaw, Sergey Andreev, condemned".
-fn subject_before(pre: &str, base: usize, text: &str, know: &SpeakerKnowledge) -> Option<Mention> {
+fn subject_before(sent: &Sent<'_>, base: usize, to: usize, text: &str, know: &SpeakerKnowledge) -> Option<Mention> {
+    let pre = text.get(base..to).unwrap_or("");
     let trimmed = pre.trim_end();
     // A parenthetical between dashes or brackets: "Marco Rubio -- who was not there -- said".
     for (open, close) in [("--", "--"), ("—", "—"), ("–", "–"), ("(", ")")] {
@@ -1332,14 +1406,14 @@ fn subject_before(pre: &str, base: usize, text: &str, know: &SpeakerKnowledge) -
             && let Some(at) = body.rfind(open)
             && at > 0
         {
-            return subject_before(&pre[..at], base, text, know);
+            return subject_before(sent, base, base + at, text, know);
         }
     }
     if let Some(body) = trimmed.strip_suffix(',') {
         let cut = body.rfind(',')?;
         let (p, x) = (&body[..cut], &body[cut + 1..]);
-        let xt = tokens(x, base + cut + 1);
-        let pt = tokens(p, base);
+        let xt = sent.between(base + cut + 1, base + body.len());
+        let pt = sent.between(base, base + cut);
         let xm = np_before(&xt, text, 0, know);
         // The appositive must be the whole segment to be the subject.
         if let Some(xm) = xm.filter(|m| {
@@ -1350,7 +1424,7 @@ fn subject_before(pre: &str, base: usize, text: &str, know: &SpeakerKnowledge) -
             let mut xm = xm;
             // "The Russian ambassador to Warsaw, Sergey Andreev,": the role is part of the mention.
             let seg = p.rfind(',').map_or(0, |c| c + 1);
-            let seg_toks = tokens(&p[seg..], base + seg);
+            let seg_toks = sent.between(base + seg, base + cut);
             if seg_toks.iter().any(|t| is_in(&PERSON_ROLES, &t.bare()))
                 && let Some(first) = seg_toks.first()
             {
@@ -1370,7 +1444,7 @@ fn subject_before(pre: &str, base: usize, text: &str, know: &SpeakerKnowledge) -
         }
         return Some(pm);
     }
-    let toks = tokens(pre, base);
+    let toks = sent.between(base, to);
     // Discourse words set off by commas: "China, however, stressed".
     let mut toks = &toks[..];
     while let Some(last) = toks.last() {
@@ -1533,6 +1607,29 @@ mod tests {
             let word = Regex::new(r"[\p{L}\p{N}][\p{L}\p{N}\p{M}.'’\-]*|[,;:()\[\]—–]").unwrap_or_else(|_| unreachable!());
             let want: Vec<(usize, usize)> = word.find_iter(&text).map(|m| (m.start(), m.end())).collect();
             proptest::prop_assert_eq!(word_spans(&text).collect::<Vec<_>>(), want);
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn a_sentences_tokens_between_two_points_are_the_tokens_of_that_piece(
+            text in "[a-zA-Z0-9 .,;:'’\\-()\\[\\]—–“”é\u{301}Ж_\u{2009}]{0,40}",
+            a in 0usize..48, b in 0usize..48, base in 0usize..3,
+        ) {
+            let sent = Sent::new(&text, base);
+            let (a, b) = (floor_boundary(&text, a.min(b)), floor_boundary(&text, a.max(b)));
+            let want: Vec<(String, Span)> =
+                tokens(&text[a..b], base + a).iter().map(|t| (t.text.to_owned(), t.span)).collect();
+            let got: Vec<(String, Span)> =
+                sent.between(base + a, base + b).iter().map(|t| (t.text.to_owned(), t.span)).collect();
+            proptest::prop_assert_eq!(got, want, "{:?} {}..{}", text, a, b);
+            let texts = |toks: &[Tok<'_>]| toks.iter().map(|t| (t.text.to_owned(), t.span)).collect::<Vec<_>>();
+            let before = sent.between(base, base + b);
+            let after = sent.between(base + a, base + text.len());
+            for n in [1, 3, 6] {
+                proptest::prop_assert_eq!(texts(&sent.last_before(base + b, n)), texts(&before[before.len().saturating_sub(n)..]));
+                proptest::prop_assert_eq!(texts(&sent.first_after(base + a, n)), texts(&after[..after.len().min(n)]));
+            }
         }
     }
 
