@@ -52,6 +52,8 @@ struct LabelLog {
     rule: Arc<str>,
     kind: Option<Label>,
     labels: Vec<Label>,
+    /// The statement type before the current rule replaced it, to undo a failed rule.
+    kind_before: Option<Option<Label>>,
 }
 
 /// The handle rules see as `claim`. Clones share the same labels.
@@ -73,22 +75,28 @@ impl ClaimHandle {
         Self { facts: Arc::new(facts), plain, hits, log: Arc::default() }
     }
 
-    /// Attributes the labels that follow to `rule`.
-    pub fn begin_rule(&self, rule: Arc<str>) {
-        self.lock().rule = rule;
-    }
-
-    /// How many labels (type proposals included) exist, to undo a failed rule.
-    pub fn mark(&self) -> (usize, Option<Label>) {
-        let log = self.lock();
-        (log.labels.len(), log.kind.clone())
-    }
-
-    /// Undoes everything after `mark`.
-    pub fn undo(&self, mark: (usize, Option<Label>)) {
+    /// Attributes the labels that follow to `rule`, and returns where they start: what
+    /// [`ClaimHandle::labelled_since`] and [`ClaimHandle::undo`] take.
+    pub fn begin_rule(&self, rule: Arc<str>) -> usize {
         let mut log = self.lock();
-        log.labels.truncate(mark.0);
-        log.kind = mark.1;
+        log.rule = rule;
+        log.kind_before = None;
+        log.labels.len()
+    }
+
+    /// Whether the current rule added a label or changed the statement type since `mark`.
+    pub fn labelled_since(&self, mark: usize) -> bool {
+        let log = self.lock();
+        log.labels.len() != mark || log.kind_before.is_some()
+    }
+
+    /// Undoes the current rule's labels and statement type, back to `mark`.
+    pub fn undo(&self, mark: usize) {
+        let mut log = self.lock();
+        log.labels.truncate(mark);
+        if let Some(kind) = log.kind_before.take() {
+            log.kind = kind;
+        }
     }
 
     /// The labels: the winning statement type first, then the others in the order made.
@@ -118,7 +126,8 @@ impl ClaimHandle {
         let label = Label { name: name.to_owned(), score: score as f32, rule: log.rule.to_string(), evidence };
         if is_type {
             if log.kind.as_ref().is_none_or(|k| label.score > k.score) {
-                log.kind = Some(label);
+                let before = log.kind.replace(label);
+                log.kind_before.get_or_insert(before);
             }
         } else if let Some(l) = log.labels.iter_mut().find(|l| l.name == name) {
             if label.score > l.score {
@@ -378,6 +387,24 @@ mod tests {
         assert_eq!(names, ["accusation", "sanctions"]);
         assert_eq!(labels[0].rule, "types.accusation");
         assert_eq!(labels[1].evidence, Some(Span::new(10 + 36, 10 + 45)));
+    }
+
+    #[test]
+    fn undo_takes_back_a_failed_rules_labels_and_type_only() {
+        let c = handle("Lavrov accused the West of imposing sanctions.", "accused");
+        let first = c.begin_rule("types.accusation".into());
+        c.label("accusation", 0.6, None, true).ok();
+        assert!(c.labelled_since(first));
+        let second = c.begin_rule("topics.sanctions".into());
+        assert!(!c.labelled_since(second), "a rule that labels nothing is no hit");
+        c.label("sanctions", 0.8, None, false).ok();
+        c.label("denial", 0.9, None, true).ok();
+        c.label("warning", 0.95, None, true).ok();
+        assert!(c.labelled_since(second));
+        c.undo(second);
+        let labels = c.take_labels();
+        let names: Vec<(&str, &str)> = labels.iter().map(|l| (l.name.as_str(), l.rule.as_str())).collect();
+        assert_eq!(names, [("accusation", "types.accusation")]);
     }
 
     #[test]

@@ -188,10 +188,9 @@ impl Ruleset {
                 if out_of_time || failed.contains(&&*rule.id) {
                     continue;
                 }
-                handle.begin_rule(rule.id.clone());
-                let mark = handle.mark();
+                let mark = handle.begin_rule(rule.id.clone());
                 let result = self.call_claim_rule(rule, &handle);
-                let hit = handle.mark() != mark;
+                let hit = handle.labelled_since(mark);
                 let now = Instant::now();
                 self.counters.record(rule.slot, now - clock, hit, result.is_err());
                 clock = now;
