@@ -43,7 +43,10 @@ fn is_close_quote(c: char) -> bool {
 pub fn quotes(text: &str) -> Vec<Span> {
     let mut out = Vec::new();
     let mut open: Option<(usize, bool)> = None; // (start, straight)
-    for (i, c) in text.char_indices() {
+    // Only the bytes that start a quotation mark: `"` and the lead bytes of `“”„` (E2) and
+    // `«»` (C2). The text is walked by bytes, and only those are decoded.
+    let marks = text.bytes().enumerate().filter(|&(_, b)| matches!(b, b'"' | 0xC2 | 0xE2));
+    for (i, c) in marks.filter_map(|(i, _)| Some((i, text.get(i..)?.chars().next()?))) {
         match open {
             None => {
                 if is_open_quote(c) || c == '"' {
@@ -87,8 +90,7 @@ pub fn split(text: &str, base: usize) -> Vec<Sentence> {
     let mut start = 0usize;
     let is_stop = |c: char| matches!(c, '.' | '!' | '?' | '…');
     let mut from = 0usize;
-    while let Some(off) = text.get(from..).and_then(|rest| rest.find(is_stop)) {
-        let i = from + off;
+    while let Some(i) = next_stop(text, from) {
         let rest = &text[i..];
         let c = rest.chars().next().unwrap_or('.');
         let ellipsis = c == '…' || rest.starts_with("...");
@@ -118,6 +120,20 @@ pub fn split(text: &str, base: usize) -> Vec<Sentence> {
     }
     push(text, base, start, text.len(), &quotes, &mut first_quote, &mut out);
     out
+}
+
+/// Where the first `.`, `!`, `?` or `…` at or after `from` is, found by bytes.
+fn next_stop(text: &str, from: usize) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut at = from;
+    while let Some(off) = bytes.get(at..)?.iter().position(|&b| matches!(b, b'.' | b'!' | b'?' | 0xE2)) {
+        let i = at + off;
+        if bytes[i] != 0xE2 || bytes.get(i..i + 3) == Some("…".as_bytes()) {
+            return Some(i);
+        }
+        at = i + 1;
+    }
+    None
 }
 
 /// Adds the sentence `[start, end)`, with the quotations from `*first` on that overlap it;
@@ -183,6 +199,43 @@ mod tests {
 
     fn texts(text: &str) -> Vec<&str> {
         split(text, 0).iter().map(|s| s.span.slice(text)).collect()
+    }
+
+    /// [`quotes`] as first written, decoding every character.
+    fn quotes_by_chars(text: &str) -> Vec<Span> {
+        let mut out = Vec::new();
+        let mut open: Option<(usize, bool)> = None;
+        for (i, c) in text.char_indices() {
+            match open {
+                None if is_open_quote(c) || c == '"' => open = Some((i, c == '"')),
+                None => {}
+                Some((start, straight)) => {
+                    if c == '"' || (!straight && is_close_quote(c)) {
+                        out.push(Span::new(start, i + c.len_utf8()));
+                        open = None;
+                    } else if !straight && is_open_quote(c) {
+                        open = Some((i, false));
+                    }
+                }
+            }
+        }
+        if let Some((start, _)) = open
+            && text[..start].trim().is_empty()
+        {
+            out.push(Span::new(start, text.len()));
+        }
+        out
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn byte_scans_find_what_the_character_scans_find(text in "[a-zA-Z .!?\"“”„«»’‘…—–€\u{2009}\u{a0}]{0,40}") {
+            proptest::prop_assert_eq!(quotes(&text), quotes_by_chars(&text));
+            for (from, _) in text.char_indices() {
+                let want = text[from..].find(['.', '!', '?', '…']).map(|p| from + p);
+                proptest::prop_assert_eq!(next_stop(&text, from), want);
+            }
+        }
     }
 
     #[test]
