@@ -115,7 +115,14 @@ impl Patterns {
         // On lines, only patterns anchored at the start join the set: a set search runs to the
         // end of the text, while alone such a pattern stops after a few bytes, and unanchored
         // patterns alone keep their literal prefilters and reverse searches from `$`.
-        let seen: Vec<Arc<Pattern>> = seen.into_iter().filter(|p| role != Role::Line || p.anchored_start).collect();
+        // Nor do patterns that count far (`.{0,60}`): each count is a state of their own, and
+        // in a set a state of every combination with the other patterns' states, so that the
+        // set's transitions outgrow the cache and most bytes of a line miss it. Alone (and
+        // with their needles) they stay small.
+        let seen: Vec<Arc<Pattern>> = seen
+            .into_iter()
+            .filter(|p| role != Role::Line || (p.anchored_start && p.count <= SET_COUNT_LIMIT))
+            .collect();
         if seen.is_empty() || self.sets[role.index()].get().is_some() {
             return;
         }
@@ -232,6 +239,8 @@ pub struct Pattern {
     slots: [OnceLock<usize>; 2],
     /// Every match starts at the start of the text (`^...`).
     anchored_start: bool,
+    /// The largest bound of a counted repetition in it (`{2,40}` counts to 40).
+    count: u32,
     /// Strings one of which every match holds (see [`crate::needles`]).
     needles: Option<Vec<Vec<u8>>>,
     /// Its index in the ruleset's [`Needles`], once they are built.
@@ -251,6 +260,27 @@ enum Forms {
         wide: OnceLock<Option<Regex>>,
         full: OnceLock<Option<Regex>>,
     },
+}
+
+/// The largest count of a repetition (`{0,8}`) with which a line pattern joins the line set.
+const SET_COUNT_LIMIT: u32 = 8;
+
+/// The largest bound of a counted repetition in `hir`: 40 for `{2,40}`, 3 for `{3,}`; 0 with
+/// none (`*`, `+` and `?` loop or choose; they do not count).
+fn longest_count(hir: &Hir) -> u32 {
+    match hir.kind() {
+        HirKind::Repetition(r) => {
+            let own = match r.max {
+                Some(max) if max > 1 => max,
+                None if r.min > 1 => r.min,
+                _ => 0,
+            };
+            own.max(longest_count(&r.sub))
+        }
+        HirKind::Capture(c) => longest_count(&c.sub),
+        HirKind::Concat(subs) | HirKind::Alternation(subs) => subs.iter().map(longest_count).max().unwrap_or(0),
+        _ => 0,
+    }
 }
 
 /// Matches nothing: what a pattern runs as should it not compile again (see [`Pattern::on`]).
@@ -282,6 +312,7 @@ impl Pattern {
             forms,
             slots: Default::default(),
             anchored_start,
+            count: longest_count(&hir),
             needles,
             needle_id: OnceLock::new(),
         })
@@ -551,18 +582,31 @@ mod tests {
     }
 
     #[test]
+    fn counts_are_the_largest_bounds_of_counted_repetitions() {
+        let count = |p: &str| regex_syntax::Parser::new().parse(p).map(|h| longest_count(&h)).unwrap_or(u32::MAX);
+        assert_eq!(count(r"^(photo|image)s?\s*:\s*\S+"), 0);
+        assert_eq!(count(r"^(\W*(facebook|x)\W*){2,}$"), 2);
+        assert_eq!(count(r"^\d{1,2}[.)]\s"), 2);
+        assert_eq!(count(r"^(?i)(join us (at|for) .{0,60}(summit|forum))"), 60);
+        assert_eq!(count(r"^([^.!?]{10,120} [–—-] (Jan|Feb)\.? \d{1,2})$"), 120);
+    }
+
+    #[test]
     fn a_sealed_set_answers_for_the_gathered_patterns_only() {
         let p = Patterns::default();
         p.gather(Role::Line);
         let photo = p.regex_in(Role::Line, "^Photo:").unwrap_or_else(|e| panic!("{e}"));
         let word = p.regex_in(Role::Line, r"(?i)^\W*\bdonate\b").unwrap_or_else(|e| panic!("{e}"));
         let inside = p.regex_in(Role::Line, "Photo:").unwrap_or_else(|e| panic!("{e}"));
+        let counting = p.regex_in(Role::Line, "^.{0,60} newsletter").unwrap_or_else(|e| panic!("{e}"));
         let other = p.regex_in(Role::Claim, "denied").unwrap_or_else(|e| panic!("{e}"));
         p.seal();
         let late = p.regex_in(Role::Line, "late").unwrap_or_else(|e| panic!("{e}"));
         assert_eq!((photo.slot(Role::Line), word.slot(Role::Line)), (Some(0), Some(1)));
         // Unanchored line patterns search on their own.
         assert_eq!(inside.slot(Role::Line), None);
+        // So do patterns that count far.
+        assert_eq!(counting.slot(Role::Line), None);
         assert_eq!((other.slot(Role::Line), other.slot(Role::Claim), late.slot(Role::Line)), (None, None, None));
         let set = p.set(Role::Line).unwrap_or_else(|| panic!("sealed"));
         for text in ["Photo: AP", "“Donate” now", "nothing"] {
