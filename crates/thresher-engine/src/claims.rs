@@ -230,10 +230,29 @@ impl<'t> Tok<'t> {
         l.ends_with("'s") || l.ends_with("’s") || l.ends_with("s'") || l.ends_with("s’")
     }
 
+    /// The word without a trailing stop, apostrophe or possessive `'s`, lower-cased.
     fn bare(&self) -> Cow<'t, str> {
+        lowercase(self.bare_text())
+    }
+
+    /// [`Tok::bare`] before lower-casing.
+    fn bare_text(&self) -> &'t str {
         let t = self.text.trim_end_matches(['.', '\'', '’']);
         let t = t.strip_suffix("'s").or_else(|| t.strip_suffix("’s")).unwrap_or(t);
-        lowercase(t.trim_end_matches(['\'', '’', '.']))
+        t.trim_end_matches(['\'', '’', '.'])
+    }
+
+    /// `surname_key(&self.bare())`, made in one allocation when the word is ASCII: the key of
+    /// every capitalised word of a document is made, to count surnames standing alone.
+    fn surname_key(&self) -> String {
+        let bare = self.bare_text();
+        if !bare.is_ascii() {
+            return surname_key(&lowercase(bare));
+        }
+        let mut f: String =
+            bare.bytes().filter(u8::is_ascii_alphanumeric).map(|b| char::from(b.to_ascii_lowercase())).collect();
+        f.truncate(f.trim_end_matches('y').trim_end_matches('i').len());
+        f
     }
 }
 
@@ -951,19 +970,11 @@ impl Registry {
                 }
             }
         }
-        let mut alone: HashMap<String, usize, ahash::RandomState> = HashMap::default();
         let mut words: Vec<(usize, String, bool, usize)> = Vec::with_capacity(text.len() / 40);
         for (n, ((s, _), sent)) in sentences.iter().zip(sents).enumerate() {
             let toks = &sent.toks;
             for (k, t) in toks.iter().enumerate() {
                 if t.is_cap() && !inside(&s.quotes, t.span.start) {
-                    let key = surname_key(&t.bare());
-                    match alone.get_mut(&key) {
-                        Some(n) => *n += 1,
-                        None => {
-                            alone.insert(key.clone(), 1);
-                        }
-                    }
                     let after_prep = k > 0
                         && matches!(
                             &*toks[k - 1].lower(),
@@ -979,16 +990,20 @@ impl Registry {
                                 | "about"
                                 | "than"
                         );
-                    words.push((t.span.start, key, k < 8 && !after_prep, n));
+                    words.push((t.span.start, t.surname_key(), k < 8 && !after_prep, n));
                 }
             }
         }
-        self.people.retain(|p| !p.roles.is_empty() || alone.get(&p.surname).copied().unwrap_or(0) > p.full);
-        for (at, key, subject, n) in words {
-            if let Some(i) = self.people.iter().position(|p| p.surname == key) {
-                self.mentions.push((at, i, n));
-                if subject {
-                    self.subjects.push((at, i, n));
+        let mut alone: HashMap<&str, usize, ahash::RandomState> = HashMap::default();
+        for (_, key, _, _) in &words {
+            *alone.entry(key.as_str()).or_default() += 1;
+        }
+        self.people.retain(|p| !p.roles.is_empty() || alone.get(p.surname.as_str()).copied().unwrap_or(0) > p.full);
+        for (at, key, subject, n) in &words {
+            if let Some(i) = self.people.iter().position(|p| p.surname == *key) {
+                self.mentions.push((*at, i, *n));
+                if *subject {
+                    self.subjects.push((*at, i, *n));
                 }
             }
         }
@@ -1635,6 +1650,14 @@ mod tests {
             let word = Regex::new(r"[\p{L}\p{N}][\p{L}\p{N}\p{M}.'’\-]*|[,;:()\[\]—–]").unwrap_or_else(|_| unreachable!());
             let want: Vec<(usize, usize)> = word.find_iter(&text).map(|m| (m.start(), m.end())).collect();
             proptest::prop_assert_eq!(word_spans(&text).collect::<Vec<_>>(), want);
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn a_words_surname_key_is_that_of_its_bare_form(text in "[A-Za-z][a-zA-Z0-9.'’\\-yiÉéΣς]{0,12}") {
+            let tok = Tok { text: &text, span: Span::new(0, text.len()) };
+            proptest::prop_assert_eq!(tok.surname_key(), surname_key(&tok.bare()));
         }
     }
 
