@@ -150,6 +150,17 @@ impl Page {
         re.on(text, self.facts.lines.get(i).map(|l| l.plain)).is_match(text)
     }
 
+    /// True when the line set or the needles tell at once that `re` does not match paragraph
+    /// `i` (false says nothing).
+    fn ruled_out(&self, re: &Pattern, i: usize) -> bool {
+        if let Some(slot) = re.slot(Role::Line)
+            && let Some(Some(hits)) = self.facts.hits.get(i)
+        {
+            return !hits.matched(slot);
+        }
+        !self.may_match(re, i)
+    }
+
     /// False when paragraph `i` holds none of the needles every match of `re` holds.
     fn may_match(&self, re: &Pattern, i: usize) -> bool {
         match (re.needle_id(), &self.facts.needles, self.ctx.paras.get(i)) {
@@ -289,6 +300,13 @@ impl Opts {
         Ok(o)
     }
 
+    /// Whether `re` selects paragraph `i`: it is [`Opts::eligible`] and matches. A line the
+    /// set or the needles rule out is passed over first (a bit or two to read), since most
+    /// lines fail most patterns and the options take longer to check.
+    fn selects(&self, page: &Page, re: &Pattern, i: usize) -> bool {
+        !page.ruled_out(re, i) && self.eligible(page, i) && page.matches(re, i)
+    }
+
     /// Whether paragraph `i` may be selected by a pattern match at all.
     fn eligible(&self, page: &Page, i: usize) -> bool {
         let n = page.ctx.paras.len();
@@ -340,7 +358,7 @@ fn drop_lines(page: &Page, kind: &str, pattern: &str, opts: Option<&Map>) -> Hel
     Ok(prepared(move |page: &Page| {
         let mut n = 0;
         for i in 0..page.ctx.paras.len() {
-            if o.eligible(page, i) && page.matches(&re, i) {
+            if o.selects(page, &re, i) {
                 n += page.mark_paras(&kind, i, i)?;
             }
         }
@@ -357,7 +375,7 @@ fn drop_from(page: &Page, kind: &str, start: &str, opts: Option<&Map>) -> Helper
         let bounded = o.continue_if.is_some() || o.short.is_some();
         let (mut i, mut n) = (0, 0);
         while i < n_paras {
-            if !(o.eligible(page, i) && page.matches(&re, i)) {
+            if !o.selects(page, &re, i) {
                 i += 1;
                 continue;
             }
@@ -395,7 +413,7 @@ fn drop_between(page: &Page, kind: &str, start: &str, end: &str, opts: Option<&M
         let n_paras = page.ctx.paras.len();
         let (mut i, mut n) = (0, 0);
         while i < n_paras {
-            if o.eligible(page, i) && page.matches(&start_re, i) {
+            if o.selects(page, &start_re, i) {
                 let stop = (i..n_paras.min(i.saturating_add(cap))).find(|&j| page.matches(&end_re, j));
                 if let Some(j) = stop {
                     n += page.mark_paras(&kind, i, j)?;
@@ -427,7 +445,7 @@ fn drop_list(page: &Page, kind: &str, heading: &str, opts: Option<&Map>) -> Help
         let n_paras = page.ctx.paras.len();
         let (mut i, mut n) = (0, 0);
         while i < n_paras {
-            if !(o.eligible(page, i) && page.matches(&re, i)) {
+            if !o.selects(page, &re, i) {
                 i += 1;
                 continue;
             }
