@@ -163,8 +163,7 @@ impl ClaimHandle {
     }
 
     /// The span of the first of the terms `ac` finds in the text, as a whole word.
-    fn find_terms(&self, ac: Option<&AhoCorasick>) -> Option<Span> {
-        let ac = ac?;
+    fn find_terms(&self, ac: &AhoCorasick) -> Option<Span> {
         let text = &self.facts.text;
         let word = |i: usize, before: bool| {
             let c = if before { text[..i].chars().next_back() } else { text[i..].chars().next() };
@@ -184,7 +183,9 @@ type Prepared = Box<dyn Fn(&ClaimHandle) -> HelperResult<Dynamic> + Send + Sync>
 enum Search {
     Text(Arc<Pattern>),
     Cue(Arc<Pattern>),
-    Terms(Option<Arc<AhoCorasick>>),
+    /// The terms' matcher, and a pattern matching every text it finds a term in (and more:
+    /// any case, any word boundary) that joins the claim set, which rules most claims out.
+    Terms(Option<(Arc<AhoCorasick>, Arc<Pattern>)>),
 }
 
 impl Search {
@@ -207,14 +208,19 @@ impl Search {
         if list.is_empty() {
             return Ok(Self::Terms(None));
         }
-        c.facts.patterns.terms(&list).map(|ac| Self::Terms(Some(ac))).map_err(|m| fail(codes::BAD_PATTERN, m))
+        let ac = c.facts.patterns.terms(&list).map_err(|m| fail(codes::BAD_PATTERN, m))?;
+        let any = list.iter().map(|t| regex::escape(t)).collect::<Vec<_>>().join("|");
+        let any =
+            c.facts.patterns.regex_in(Role::Claim, &format!("(?i:{any})")).map_err(|m| fail(codes::BAD_PATTERN, m))?;
+        Ok(Self::Terms(Some((ac, any))))
     }
 
     fn find(&self, c: &ClaimHandle) -> Option<Span> {
         match self {
             Self::Text(re) => c.find(re),
             Self::Cue(re) => c.find_cue(re),
-            Self::Terms(ac) => c.find_terms(ac.as_deref()),
+            Self::Terms(None) => None,
+            Self::Terms(Some((ac, any))) => c.find(any).and_then(|_| c.find_terms(ac)),
         }
     }
 }
@@ -387,6 +393,45 @@ mod tests {
         assert_eq!(names, ["accusation", "sanctions"]);
         assert_eq!(labels[0].rule, "types.accusation");
         assert_eq!(labels[1].evidence, Some(Span::new(10 + 36, 10 + 45)));
+    }
+
+    #[test]
+    fn a_term_list_joins_the_claim_set_and_answers_as_before() {
+        let patterns = Arc::new(crate::patterns::Patterns::default());
+        let on = |text: &str| {
+            let at = text.find("said").unwrap_or(0);
+            ClaimHandle::new(ClaimFacts {
+                text: text.into(),
+                start: 0,
+                cue: "said".into(),
+                cue_span: Some(Span::new(at, at + 4)),
+                form: ClaimForm::Indirect,
+                speaker: String::new(),
+                mention: String::new(),
+                needles: None,
+                outlet: String::new(),
+                patterns: patterns.clone(),
+            })
+        };
+        let terms: Array = vec!["peace talks".into(), "truce".into(), "Cease-fire".into()];
+        patterns.gather(Role::Claim);
+        let search = Search::terms(&on("planning"), &terms).unwrap_or_else(|_| panic!("terms"));
+        patterns.seal();
+        let Search::Terms(Some((_, any))) = &search else { panic!("a term list with its pattern") };
+        assert!(any.slot(Role::Claim).is_some(), "the term list's pattern is in the claim set");
+        for (text, want) in [
+            ("He said the PEACE TALKS would resume.", Some("PEACE TALKS")),
+            ("He said a cease-fire held.", Some("cease-fire")),
+            ("He said nothing of the kind.", None),
+            // The set's pattern matches inside words; the terms are whole words only.
+            ("He said trucers and peace talkshows.", None),
+            ("He said: “Truce”, and then truce.", Some("Truce")),
+        ] {
+            let c = on(text);
+            assert!(c.hits.is_some(), "the set answers for {text:?}");
+            let got = search.find(&c).map(|s| &text[s.start..s.end]);
+            assert_eq!(got, want, "{text:?}");
+        }
     }
 
     #[test]
