@@ -802,11 +802,19 @@ fn norm_key(line: &str) -> String {
     let bare = markup_trimmed(line);
     let mut key = String::with_capacity(bare.len());
     if bare.is_ascii() {
-        for w in bare.split_whitespace() {
-            if !key.is_empty() {
-                key.push(' ');
+        // Words joined by single spaces: a run of whitespace (as `char::is_whitespace` has
+        // it, vertical tab included) is one space; `bare` starts and ends with none.
+        let mut space = false;
+        for b in bare.bytes() {
+            if matches!(b, b' ' | b'\t'..=b'\r') {
+                space = true;
+                continue;
             }
-            key.extend(w.chars().map(|c| c.to_ascii_lowercase()));
+            if space {
+                key.push(' ');
+                space = false;
+            }
+            key.push(char::from(b.to_ascii_lowercase()));
         }
     } else {
         for w in bare.to_lowercase().split_whitespace() {
@@ -1481,6 +1489,20 @@ New bakery opens on the high street\n12:30\nSchool choir wins regional contest\n
             0..24,
         )
         .prop_map(|pieces| pieces.concat())
+    }
+
+    /// [`norm_key`] of an ASCII line as first written: split into words, joined by spaces.
+    fn norm_key_by_words(line: &str) -> String {
+        let words: Vec<String> = markup_trimmed(line).split_whitespace().map(str::to_ascii_lowercase).collect();
+        let key = words.join(" ");
+        key.trim_end_matches(['.', ':', '!', '?']).to_owned()
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_repeat_key_joins_words_by_single_spaces(line in "[aB .:!?*#|\\-\t\n\x0b\x0c\r_]{0,24}") {
+            proptest::prop_assert_eq!(norm_key(&line), norm_key_by_words(&line), "{:?}", line);
+        }
     }
 
     /// [`resembles`] as first written: every word looked up, then the shares compared.
