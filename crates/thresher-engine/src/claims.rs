@@ -205,6 +205,43 @@ static PARTICLES: LazyLock<WordSet> = LazyLock::new(|| {
     WordSet::from_iter(["bin", "al", "de", "van", "von", "der", "da", "di", "le", "la", "du", "del", "ibn", "el"])
 });
 
+// Bits of [`classes`]: which of the word lists above hold a word.
+const DETERMINER: u16 = 1;
+const STOP_WORD: u16 = 2;
+const TIME_WORD: u16 = 4;
+const PERSON_ROLE: u16 = 8;
+const GROUP_ROLE: u16 = 16;
+const ORG_WORD: u16 = 32;
+const TITLE: u16 = 64;
+
+/// The word lists [`classes`] answers for, with their bits.
+fn class_lists() -> [(&'static WordSet, u16); 7] {
+    [
+        (&DETERMINERS, DETERMINER),
+        (&STOP, STOP_WORD),
+        (&TIME_WORDS, TIME_WORD),
+        (&PERSON_ROLES, PERSON_ROLE),
+        (&GROUP_ROLES, GROUP_ROLE),
+        (&ORG_WORDS, ORG_WORD),
+        (&TITLES, TITLE),
+    ]
+}
+
+/// Which of the word lists hold `w` (lower-case), in one lookup where asking each would take
+/// one per list: the words of every name candidate are asked about most of them.
+fn classes(w: &str) -> u16 {
+    static CLASSES: LazyLock<HashMap<&'static str, u16, ahash::RandomState>> = LazyLock::new(|| {
+        let mut map: HashMap<&'static str, u16, ahash::RandomState> = HashMap::default();
+        for (list, bit) in class_lists() {
+            for &w in list {
+                *map.entry(w).or_default() |= bit;
+            }
+        }
+        map
+    });
+    CLASSES.get(w).copied().unwrap_or(0)
+}
+
 /// A word of a sentence.
 #[derive(Debug, Clone, Copy)]
 struct Tok<'t> {
@@ -518,7 +555,7 @@ fn np_before(toks: &[Tok<'_>], text: &str, base: usize, know: &SpeakerKnowledge)
         let roles: Vec<String> = phrase
             .iter()
             .map(Tok::bare)
-            .filter(|w| is_role(w, know) || is_in(&TITLES, w))
+            .filter(|w| classes(w) & TITLE != 0 || is_role(w, know))
             .map(Cow::into_owned)
             .collect();
         let name = match kind {
@@ -669,11 +706,8 @@ fn np_before(toks: &[Tok<'_>], text: &str, base: usize, know: &SpeakerKnowledge)
     let kind = if head_is_role {
         if is_in(&GROUP_ROLES, &hl) { Kind::GroupRole } else { Kind::PersonRole }
     } else if org && caps_tail <= phrase.len() {
-        let person_tail = phrase
-            .iter()
-            .rev()
-            .take_while(|t| t.is_cap() && !is_in(&TITLES, &t.bare()) && !is_in(&ORG_WORDS, &t.bare()))
-            .count();
+        let person_tail =
+            phrase.iter().rev().take_while(|t| t.is_cap() && classes(&t.bare()) & (TITLE | ORG_WORD) == 0).count();
         // "Foreign Minister Lavrov": a one-word name right after a person's title; in "the
         // General Staff of the Armed Forces of Ukraine" an "of" comes between.
         let titled =
@@ -689,8 +723,7 @@ fn np_before(toks: &[Tok<'_>], text: &str, base: usize, know: &SpeakerKnowledge)
 }
 
 fn is_role(w: &str, know: &SpeakerKnowledge) -> bool {
-    is_in(&PERSON_ROLES, w)
-        || is_in(&GROUP_ROLES, w)
+    classes(w) & (PERSON_ROLE | GROUP_ROLE) != 0
         || know.roles.iter().any(|r| r == w)
         || w.strip_suffix('s').is_some_and(|s| is_in(&PERSON_ROLES, s))
 }
@@ -758,17 +791,17 @@ fn person_name_tail(phrase: &[Tok<'_>]) -> String {
         .rev()
         .enumerate()
         .take_while(|(k, t)| {
+            if !t.is_cap() {
+                return is_in(&PARTICLES, &t.lower());
+            }
             let b = t.bare();
+            let c = classes(&b);
             // A role word before the surname is a description: "Survivor Celso Pacheco".
-            let role = *k > 0 && (is_in(&PERSON_ROLES, &b) || is_in(&GROUP_ROLES, &b));
-            (t.is_cap()
-                && !role
-                && !is_in(&TITLES, &b)
-                && !is_in(&ORG_WORDS, &b)
-                && !is_in(&DETERMINERS, &b)
-                && !is_in(&STOP, &b)
+            let role = *k > 0 && c & (PERSON_ROLE | GROUP_ROLE) != 0;
+            (!role
+                && c & (TITLE | ORG_WORD | DETERMINER | STOP_WORD) == 0
                 // "Jun" ends "Zhang Jun"; "Monday" ends no name.
-                && !(is_in(&TIME_WORDS, &b) && (b.len() > 3 || *k > 0)))
+                && !(c & TIME_WORD != 0 && (b.len() > 3 || *k > 0)))
                 || is_in(&PARTICLES, &t.lower())
         })
         .map(|(_, t)| t.text)
@@ -908,7 +941,7 @@ impl Registry {
             let mut roles: Vec<String> = toks
                 .iter()
                 .map(Tok::bare)
-                .filter(|w| is_in(&TITLES, w) || is_role(w, know))
+                .filter(|w| classes(w) & TITLE != 0 || is_role(w, know))
                 .map(Cow::into_owned)
                 .collect();
             roles.extend(
@@ -1643,6 +1676,17 @@ fn resolve(m: &Mention, reg: &mut Registry, ctx: &mut Context, know: &SpeakerKno
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_words_classes_are_the_lists_that_hold_it() {
+        let lists = class_lists();
+        let all = lists.iter().flat_map(|(l, _)| l.iter().copied()).chain(["lavrov", "", "said"]);
+        for w in all {
+            let want = lists.iter().filter(|(l, _)| l.contains(w)).fold(0, |m, (_, b)| m | b);
+            assert_eq!(classes(w), want, "{w:?}");
+        }
+        assert_eq!(classes("may"), STOP_WORD | TIME_WORD);
+    }
 
     proptest::proptest! {
         #[test]
