@@ -816,12 +816,32 @@ fn norm_key(line: &str) -> String {
             }
             key.push(char::from(b.to_ascii_lowercase()));
         }
-    } else {
+    } else if bare.contains('Σ') {
+        // A capital sigma lower-cases by where it stands in its word: the whole line at once.
         for w in bare.to_lowercase().split_whitespace() {
             if !key.is_empty() {
                 key.push(' ');
             }
             key.push_str(w);
+        }
+    } else {
+        // Character by character, as lower-casing the whole line would (no other character
+        // lower-cases by context, and none becomes or stops being whitespace).
+        let mut space = false;
+        for c in bare.chars() {
+            if c.is_whitespace() {
+                space = true;
+                continue;
+            }
+            if space {
+                key.push(' ');
+                space = false;
+            }
+            if c.is_ascii() {
+                key.push(c.to_ascii_lowercase());
+            } else {
+                key.extend(c.to_lowercase());
+            }
         }
     }
     key.truncate(key.trim_end_matches(['.', ':', '!', '?']).len());
@@ -1491,16 +1511,16 @@ New bakery opens on the high street\n12:30\nSchool choir wins regional contest\n
         .prop_map(|pieces| pieces.concat())
     }
 
-    /// [`norm_key`] of an ASCII line as first written: split into words, joined by spaces.
+    /// [`norm_key`] as first written: lower-cased, split into words, joined by spaces.
     fn norm_key_by_words(line: &str) -> String {
-        let words: Vec<String> = markup_trimmed(line).split_whitespace().map(str::to_ascii_lowercase).collect();
-        let key = words.join(" ");
+        let words: Vec<&str> = markup_trimmed(line).split_whitespace().collect();
+        let key = words.join(" ").to_lowercase();
         key.trim_end_matches(['.', ':', '!', '?']).to_owned()
     }
 
     proptest::proptest! {
         #[test]
-        fn the_repeat_key_joins_words_by_single_spaces(line in "[aB .:!?*#|\\-\t\n\x0b\x0c\r_]{0,24}") {
+        fn the_repeat_key_joins_words_by_single_spaces(line in "[aB .:!?*#|\\-\t\n\x0b\x0c\r_“”—ÉİΣσΑ\u{a0}\u{2009}\u{212a}]{0,24}") {
             proptest::prop_assert_eq!(norm_key(&line), norm_key_by_words(&line), "{:?}", line);
         }
     }
