@@ -16,7 +16,7 @@ use crate::diag::codes;
 use crate::document::{ClaimForm, Label, Span};
 use crate::needles::Hits;
 use crate::page::fail;
-use crate::patterns::{Pattern, Patterns, Role};
+use crate::patterns::{Pattern, Patterns, Role, TermList};
 use crate::plan;
 
 type HelperResult<T> = Result<T, Box<EvalAltResult>>;
@@ -183,9 +183,7 @@ type Prepared = Box<dyn Fn(&ClaimHandle) -> HelperResult<Dynamic> + Send + Sync>
 enum Search {
     Text(Arc<Pattern>),
     Cue(Arc<Pattern>),
-    /// The terms' matcher, and a pattern matching every text it finds a term in (and more:
-    /// any case, any word boundary) that joins the claim set, which rules most claims out.
-    Terms(Option<(Arc<AhoCorasick>, Arc<Pattern>)>),
+    Terms(Option<Arc<TermList>>),
 }
 
 impl Search {
@@ -208,11 +206,11 @@ impl Search {
         if list.is_empty() {
             return Ok(Self::Terms(None));
         }
-        let ac = c.facts.patterns.terms(&list).map_err(|m| fail(codes::BAD_PATTERN, m))?;
-        let any = list.iter().map(|t| regex::escape(t)).collect::<Vec<_>>().join("|");
-        let any =
-            c.facts.patterns.regex_in(Role::Claim, &format!("(?i:{any})")).map_err(|m| fail(codes::BAD_PATTERN, m))?;
-        Ok(Self::Terms(Some((ac, any))))
+        c.facts
+            .patterns
+            .terms(Role::Claim, &list)
+            .map(|t| Self::Terms(Some(t)))
+            .map_err(|m| fail(codes::BAD_PATTERN, m))
     }
 
     fn find(&self, c: &ClaimHandle) -> Option<Span> {
@@ -220,7 +218,7 @@ impl Search {
             Self::Text(re) => c.find(re),
             Self::Cue(re) => c.find_cue(re),
             Self::Terms(None) => None,
-            Self::Terms(Some((ac, any))) => c.find(any).and_then(|_| c.find_terms(ac)),
+            Self::Terms(Some(list)) => c.find(&list.any).and_then(|_| c.find_terms(&list.ac)),
         }
     }
 }
@@ -417,8 +415,8 @@ mod tests {
         patterns.gather(Role::Claim);
         let search = Search::terms(&on("planning"), &terms).unwrap_or_else(|_| panic!("terms"));
         patterns.seal();
-        let Search::Terms(Some((_, any))) = &search else { panic!("a term list with its pattern") };
-        assert!(any.slot(Role::Claim).is_some(), "the term list's pattern is in the claim set");
+        let Search::Terms(Some(list)) = &search else { panic!("a term list") };
+        assert!(list.any.slot(Role::Claim).is_some(), "the term list's pattern is in the claim set");
         for (text, want) in [
             ("He said the PEACE TALKS would resume.", Some("PEACE TALKS")),
             ("He said a cease-fire held.", Some("cease-fire")),

@@ -58,7 +58,16 @@ impl Role {
 }
 
 /// A term list and its matcher.
-type TermMatcher = (Vec<String>, Arc<AhoCorasick>);
+type TermMatcher = (Vec<String>, Arc<TermList>);
+
+/// A term list compiled: its whole-word matcher, and a pattern that matches every text the
+/// matcher finds a term in (and more: any case, inside words), which joins `role`'s set so
+/// that the set's one pass rules out most texts before the matcher runs.
+#[derive(Debug)]
+pub struct TermList {
+    pub ac: AhoCorasick,
+    pub any: Arc<Pattern>,
+}
 
 /// The pattern cache of one ruleset.
 #[derive(Debug, Default)]
@@ -164,10 +173,10 @@ impl Patterns {
         self.sets[role.index()].get()
     }
 
-    /// A case-insensitive multi-term matcher for `terms`, built on first use. Looked up by a
-    /// hash of the terms, so that a rule's term list, rebuilt by Rhai on every call, is not
-    /// copied on every call too.
-    pub fn terms(&self, terms: &[&str]) -> Result<Arc<AhoCorasick>, String> {
+    /// A case-insensitive multi-term matcher for `terms`, with its pattern for `role` (see
+    /// [`TermList`]), built on first use. Looked up by a hash of the terms, so that a rule's
+    /// term list, rebuilt by Rhai on every call, is not copied on every call too.
+    pub fn terms(&self, role: Role, terms: &[&str]) -> Result<Arc<TermList>, String> {
         let key = {
             let mut h = std::collections::hash_map::DefaultHasher::new();
             terms.hash(&mut h);
@@ -175,19 +184,20 @@ impl Patterns {
         };
         let same = |list: &[String]| list.len() == terms.len() && list.iter().zip(terms).all(|(a, b)| a == b);
         if let Some(found) = self.terms.read().unwrap_or_else(PoisonError::into_inner).get(&key)
-            && let Some((_, ac)) = found.iter().find(|(list, _)| same(list))
+            && let Some((_, list)) = found.iter().find(|(list, _)| same(list))
         {
-            return Ok(ac.clone());
+            return Ok(list.clone());
         }
         let ac = AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::LeftmostLongest)
             .build(terms)
-            .map(Arc::new)
             .map_err(|e| format!("invalid term list: {e}"))?;
+        let any = terms.iter().map(|t| regex::escape(t)).collect::<Vec<_>>().join("|");
+        let list = Arc::new(TermList { ac, any: self.regex_in(role, &format!("(?i:{any})"))? });
         let owned = terms.iter().map(|t| (*t).to_owned()).collect();
-        self.terms.write().unwrap_or_else(PoisonError::into_inner).entry(key).or_default().push((owned, ac.clone()));
-        Ok(ac)
+        self.terms.write().unwrap_or_else(PoisonError::into_inner).entry(key).or_default().push((owned, list.clone()));
+        Ok(list)
     }
 
     /// How many distinct patterns are compiled.
