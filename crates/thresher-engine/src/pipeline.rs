@@ -120,7 +120,7 @@ impl Ruleset {
         for (order, rule) in rules.iter().enumerate() {
             page.begin_rule(rule.id.clone(), u32::try_from(order).unwrap_or(u32::MAX));
             let before = page.mark_count();
-            let result = self.call_rule(rule, page);
+            let result = self.call_rule(rule, page, clock);
             let hit = result.is_ok() && page.mark_count() > before;
             let now = Instant::now();
             self.counters.record(rule.slot, now - clock, hit, result.is_err());
@@ -189,7 +189,7 @@ impl Ruleset {
                     continue;
                 }
                 let mark = handle.begin_rule(rule.id.clone());
-                let result = self.call_claim_rule(rule, &handle);
+                let result = self.call_claim_rule(rule, &handle, clock);
                 let hit = handle.labelled_since(mark);
                 let now = Instant::now();
                 self.counters.record(rule.slot, now - clock, hit, result.is_err());

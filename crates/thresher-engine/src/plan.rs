@@ -22,6 +22,7 @@
 
 use rhai::{Dynamic, Engine, EvalAltResult, ImmutableString, NativeCallContext, Position};
 use std::cell::RefCell;
+use std::time::Instant;
 
 use crate::sandbox::{self, TIME_BUDGET_TOKEN};
 
@@ -47,12 +48,13 @@ impl<T> std::fmt::Debug for Plan<T> {
 
 impl<T> Plan<T> {
     /// Runs every step on `target`. Errors carry the position of the call that failed, as Rhai
-    /// would report them. The deadline is checked once, before the first step: each step is one
-    /// helper call, linear in the document, so a plan overruns it by at most its own run, and
-    /// reading the clock per step cost more than the steps of most claim rules.
-    pub(crate) fn run(&self, target: &T) -> HelperResult<()> {
+    /// would report them. The deadline is checked once, before the first step, against `now`
+    /// (the caller's clock reading, taken just before): each step is one helper call, linear in
+    /// the document, so a plan overruns it by at most its own run, and reading the clock per
+    /// step cost more than the steps of most claim rules.
+    pub(crate) fn run(&self, target: &T, now: Instant) -> HelperResult<()> {
         if let Some(first) = self.0.first()
-            && sandbox::past_deadline()
+            && sandbox::past_deadline_at(now)
         {
             return Err(EvalAltResult::ErrorTerminated(Dynamic::from(TIME_BUDGET_TOKEN), first.pos).into());
         }

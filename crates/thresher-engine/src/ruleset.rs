@@ -17,6 +17,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Instant;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use rhai::{AST, CallFnOptions, Dynamic, Engine, EvalAltResult, FnAccess, Map, Scope};
@@ -328,30 +329,31 @@ impl Ruleset {
     /// Probes boilerplate rule `rule` on the empty `page` and keeps its plan when it has one;
     /// otherwise runs it once in Rhai, which compiles the patterns of its unconditional calls.
     fn plan_doc_rule(&self, rule: &mut Rule, page: &Page) -> Result<(), Diagnostic> {
-        let planned = probe_rule(rule, || self.call_rule(rule, page))?;
+        let planned = probe_rule(rule, || self.call_rule(rule, page, Instant::now()))?;
         rule.doc_plan = planned.map(Arc::new);
         Ok(())
     }
 
     /// [`Self::plan_doc_rule`] for a claim rule.
     fn plan_claim_rule(&self, rule: &mut Rule, claim: &ClaimHandle) -> Result<(), Diagnostic> {
-        let planned = probe_rule(rule, || self.call_claim_rule(rule, claim))?;
+        let planned = probe_rule(rule, || self.call_claim_rule(rule, claim, Instant::now()))?;
         rule.claim_plan = planned.map(Arc::new);
         Ok(())
     }
 
-    /// Calls claim rule `rule` on `claim`.
-    pub(crate) fn call_claim_rule(&self, rule: &Rule, claim: &ClaimHandle) -> Result<(), Diagnostic> {
+    /// Calls claim rule `rule` on `claim`; `now` is a clock reading taken just before.
+    pub(crate) fn call_claim_rule(&self, rule: &Rule, claim: &ClaimHandle, now: Instant) -> Result<(), Diagnostic> {
         match &rule.claim_plan {
-            Some(plan) => plan.run(claim).map_err(|e| self.rule_diag(rule, &e)),
+            Some(plan) => plan.run(claim, now).map_err(|e| self.rule_diag(rule, &e)),
             None => self.call(rule, claim.clone()),
         }
     }
 
     /// Calls `rule` on `page`; a failure becomes a diagnostic naming the rule and position.
-    pub(crate) fn call_rule(&self, rule: &Rule, page: &Page) -> Result<(), Diagnostic> {
+    /// `now` is a clock reading taken just before, against which a plan checks the deadline.
+    pub(crate) fn call_rule(&self, rule: &Rule, page: &Page, now: Instant) -> Result<(), Diagnostic> {
         match &rule.doc_plan {
-            Some(plan) => plan.run(page).map_err(|e| self.rule_diag(rule, &e)),
+            Some(plan) => plan.run(page, now).map_err(|e| self.rule_diag(rule, &e)),
             None => self.call(rule, page.clone()),
         }
     }
@@ -459,7 +461,7 @@ fn compile_file(engine: &Engine, path: &str, text: &str, diags: &mut Vec<Diagnos
 
     // Top-level statements run once, here: they declare `OUTLET` and nothing else matters.
     let mut scope = Scope::new();
-    let _deadline = sandbox::DeadlineGuard::set(std::time::Instant::now() + std::time::Duration::from_secs(2));
+    let _deadline = sandbox::DeadlineGuard::set(Instant::now() + std::time::Duration::from_secs(2));
     if let Err(e) = engine.run_ast_with_scope(&mut scope, &ast) {
         diags.push(eval_diag(&e, path, &Limits::default()));
         return None;

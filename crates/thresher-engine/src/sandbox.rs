@@ -81,7 +81,13 @@ impl Drop for DeadlineGuard {
 /// scripts check it themselves: a script shorter than the progress check interval never
 /// sees the deadline.
 pub fn past_deadline() -> bool {
-    DEADLINE.with(|d| d.get().is_some_and(|t| Instant::now() >= t))
+    past_deadline_at(Instant::now())
+}
+
+/// [`past_deadline`] at `now`, a clock reading the caller has just taken: loops that time
+/// every rule read the clock once per rule, not twice.
+pub fn past_deadline_at(now: Instant) -> bool {
+    DEADLINE.with(|d| d.get().is_some_and(|t| now >= t))
 }
 
 /// Builds a sandboxed engine with `limits` and Thresher's helpers registered.
