@@ -13,6 +13,12 @@ use thresher_engine::{Document, Limits, OffsetEncoding, ProcessOptions, RuleSour
 
 use thresher_engine::explain::{self, Style};
 
+/// mimalloc rather than the system allocator: the engine makes many small, short-lived
+/// allocations per document, and glibc's malloc and free were 9% of its time (BENCHMARKS.md,
+/// step 32). Built without transparent huge pages, which would multiply resident memory.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// What `thresher process` prints.
 #[derive(Clone, Copy)]
 enum Output {

@@ -6,6 +6,11 @@ use std::path::PathBuf;
 
 use thresher_engine::Document;
 
+/// The allocator the `thresher` binary runs with, so that the benches time what the service
+/// does.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The repository root.
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
