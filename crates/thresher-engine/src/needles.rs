@@ -159,6 +159,8 @@ pub struct Needles {
     ac: AhoCorasick,
     /// For each needle, the patterns (by [`Pattern::needle_id`]) that need it.
     owners: Vec<Vec<u32>>,
+    /// How many patterns have an id.
+    patterns: usize,
 }
 
 impl Needles {
@@ -195,10 +197,11 @@ impl Needles {
             .build(&needles)
             .inspect_err(|e| tracing::error!("the patterns' needles do not build: {e}"))
             .ok()?;
+        let patterns = with_needles.len();
         for (p, id) in with_needles {
             p.set_needle_id(id);
         }
-        Some(Self { ac, owners })
+        Some(Self { ac, owners, patterns })
     }
 
     /// Where the needles occur in `text`, overlaps included.
@@ -211,7 +214,17 @@ impl Needles {
         }
         hits.sort_unstable_by_key(|h| (h.owner, h.start, h.end));
         hits.dedup_by_key(|h| (h.owner, h.start));
-        Hits { hits }
+        // Where each pattern's hits start: a line helper asks about every line for one
+        // pattern, and most patterns have no hits in a document at all.
+        let mut starts = Vec::with_capacity(self.patterns + 1);
+        let mut at = 0;
+        for owner in 0..=self.patterns {
+            while hits.get(at).is_some_and(|h: &Hit| (h.owner as usize) < owner) {
+                at += 1;
+            }
+            starts.push(at);
+        }
+        Hits { hits, starts }
     }
 }
 
@@ -227,18 +240,18 @@ struct Hit {
 pub struct Hits {
     /// By pattern, then position.
     hits: Vec<Hit>,
+    /// Pattern `p`'s hits are `hits[starts[p]..starts[p + 1]]`.
+    starts: Vec<usize>,
 }
 
 impl Hits {
     /// Whether a needle of pattern `owner` lies wholly within `span`.
     pub fn within(&self, owner: u32, span: Span) -> bool {
-        let from = self.hits.partition_point(|h| (h.owner, h.start) < (owner, span.start));
-        self.hits
-            .get(from..)
-            .unwrap_or_default()
-            .iter()
-            .take_while(|h| h.owner == owner && h.start < span.end)
-            .any(|h| h.end <= span.end)
+        let o = owner as usize;
+        let (Some(&a), Some(&b)) = (self.starts.get(o), self.starts.get(o + 1)) else { return false };
+        let mine = self.hits.get(a..b).unwrap_or_default();
+        let from = mine.partition_point(|h| h.start < span.start);
+        mine.get(from..).unwrap_or_default().iter().take_while(|h| h.start < span.end).any(|h| h.end <= span.end)
     }
 }
 
@@ -312,6 +325,42 @@ mod tests {
             let hits = needles.scan(&text);
             let span = Span::new(0, text.len());
             proptest::prop_assert!(!p.is_match(&text) || hits.within(id, span), "{:?} on {:?}", PATTERNS[which], text);
+        }
+    }
+
+    proptest::proptest! {
+        /// With many patterns' needles in one automaton, a lookup finds what a search of the
+        /// span for each of the pattern's needles finds.
+        #[test]
+        fn a_lookup_is_a_search_of_the_span_for_the_patterns_needles(
+            pieces in proptest::collection::vec(
+                proptest::prop_oneof![
+                    "[a-zA-Z .:()]{0,4}",
+                    proptest::sample::select(vec![
+                        "Photo", "IMAGE", "credit", "Read More", "sign up", "Subscribe", "said", "TOLD", "Donat",
+                        "Kremlin", "moscow",
+                    ]).prop_map(str::to_owned),
+                ],
+                0..10,
+            ),
+            a in 0usize..80,
+            len in 0usize..80,
+        ) {
+            let text: String = pieces.concat();
+            let (a, b) = (a.min(text.len()), (a + len).min(text.len()));
+            let patterns: Vec<Arc<Pattern>> =
+                PATTERNS.iter().map(|p| Arc::new(Pattern::new(p).unwrap_or_else(|e| panic!("{e}")))).collect();
+            let Some(needles) = Needles::build(&patterns) else {
+                return Err(proptest::test_runner::TestCaseError::fail("every pattern here has needles"));
+            };
+            let hits = needles.scan(&text);
+            for p in &patterns {
+                let (Some(id), Some(list)) = (p.needle_id(), p.needles()) else { continue };
+                let want = list.iter().any(|n| {
+                    (a..b).any(|s| s + n.len() <= b && text.as_bytes().get(s..s + n.len()).is_some_and(|w| w.eq_ignore_ascii_case(n)))
+                });
+                proptest::prop_assert_eq!(hits.within(id, Span::new(a, b)), want, "{:?} in {:?}", p, &text[a..b]);
+            }
         }
     }
 
