@@ -35,7 +35,7 @@ Commands, from the repository root:
     .venv-bench/bin/python tests/bench/side_by_side.py --corpus dev --repeat 9 --keep /tmp/bench
 
 Options: --thresher PATH (default $THRESHER_BIN, else target/release/thresher), --rules DIR
-(default rules/), --steady K (default 10; 0 skips it), --shared DIR (default $THRESHER_SHARED, else ../shared beside the repository),
+(default rules/), --steady K (default 100; 0 skips it), --shared DIR (default $THRESHER_SHARED, else ../shared beside the repository),
 --tools (comma-separated subset of thresher,trafilatura,justext), --keep DIR (leave the JSONL
 files there instead of in a temporary directory).
 Only the standard library is used, apart from trafilatura and jusText.
@@ -212,7 +212,8 @@ def main():
     ap.add_argument("--repeat", type=int, default=5, help="timed runs per tool; the median is reported (default 5)")
     ap.add_argument("--thresher", default=os.environ.get("THRESHER_BIN") or str(REPO / "target/release/thresher"))
     ap.add_argument("--rules", default=str(REPO / "rules"))
-    ap.add_argument("--steady", type=int, default=10, help="copies of the corpus for the steady-state figure (0 skips it)")
+    ap.add_argument("--steady", type=int, default=100,
+                    help="copies of the corpus for the steady-state figure (0 skips it; fewer make it noisy)")
     ap.add_argument("--shared", default=os.environ.get("THRESHER_SHARED") or str(REPO.parent / "shared"))
     ap.add_argument("--tools", default=",".join(TOOLS), help="comma-separated subset of " + ",".join(TOOLS))
     ap.add_argument("--keep", help="write the JSONL files into this directory and leave them there")
