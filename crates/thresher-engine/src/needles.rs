@@ -245,6 +245,26 @@ pub struct Hits {
 }
 
 impl Hits {
+    /// The indexes of the `lines` (in text order, not overlapping) that a needle of pattern
+    /// `owner` lies wholly within: the lines for which [`Hits::within`] holds, found from the
+    /// pattern's hits instead of by asking about every line.
+    pub fn lines(&self, owner: u32, lines: &[Span]) -> Vec<usize> {
+        let o = owner as usize;
+        let (Some(&a), Some(&b)) = (self.starts.get(o), self.starts.get(o + 1)) else { return Vec::new() };
+        let mut out: Vec<usize> = Vec::new();
+        for h in self.hits.get(a..b).unwrap_or_default() {
+            // The line the hit starts in, if any.
+            let i = lines.partition_point(|l| l.end <= h.start);
+            if out.last() == Some(&i) {
+                continue;
+            }
+            if lines.get(i).is_some_and(|l| l.start <= h.start && h.end <= l.end) {
+                out.push(i);
+            }
+        }
+        out
+    }
+
     /// Whether a needle of pattern `owner` lies wholly within `span`.
     pub fn within(&self, owner: u32, span: Span) -> bool {
         let o = owner as usize;
@@ -360,6 +380,37 @@ mod tests {
                     (a..b).any(|s| s + n.len() <= b && text.as_bytes().get(s..s + n.len()).is_some_and(|w| w.eq_ignore_ascii_case(n)))
                 });
                 proptest::prop_assert_eq!(hits.within(id, Span::new(a, b)), want, "{:?} in {:?}", p, &text[a..b]);
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// The lines a pattern's needles lie in are the lines a lookup finds them in.
+        #[test]
+        fn a_patterns_lines_are_those_its_needles_lie_within(
+            pieces in proptest::collection::vec(
+                proptest::prop_oneof![
+                    "[a-zA-Z .:()\n]{0,4}",
+                    proptest::sample::select(vec![
+                        "Photo", "IMAGE", "credit", "Read More", "sign up", "Subscribe", "said", "TOLD", "Donat",
+                        "Kremlin", "moscow", "\n",
+                    ]).prop_map(str::to_owned),
+                ],
+                0..14,
+            ),
+        ) {
+            let text: String = pieces.concat();
+            let lines = crate::segment::Paragraphs::split(&text).spans;
+            let patterns: Vec<Arc<Pattern>> =
+                PATTERNS.iter().map(|p| Arc::new(Pattern::new(p).unwrap_or_else(|e| panic!("{e}")))).collect();
+            let Some(needles) = Needles::build(&patterns) else {
+                return Err(proptest::test_runner::TestCaseError::fail("every pattern here has needles"));
+            };
+            let hits = needles.scan(&text);
+            for p in &patterns {
+                let Some(id) = p.needle_id() else { continue };
+                let want: Vec<usize> = (0..lines.len()).filter(|&i| hits.within(id, lines[i])).collect();
+                proptest::prop_assert_eq!(hits.lines(id, &lines), want, "{:?} in {:?}", p, &text);
             }
         }
     }

@@ -161,6 +161,30 @@ impl Page {
         !self.may_match(re, i)
     }
 
+    /// The lines that [`Page::ruled_out`] does not rule out for `re`, and perhaps a few more:
+    /// a helper asks about these only, instead of about every line for every pattern.
+    fn candidates(&self, re: &Pattern) -> Candidates<'_> {
+        if let Some(lines) = re.slot(Role::Line).and_then(|slot| self.facts.by_slot.get(slot)) {
+            return Candidates::Listed(lines);
+        }
+        match (re.needle_id(), &self.facts.needles) {
+            (Some(id), Some(hits)) => Candidates::Owned(hits.lines(id, &self.ctx.paras)),
+            _ => Candidates::All(self.ctx.paras.len()),
+        }
+    }
+
+    /// The first line at or after `from` that `re` selects with options `o`.
+    fn next_selected(&self, o: &Opts, re: &Pattern, candidates: &Candidates<'_>, from: usize) -> Option<usize> {
+        let mut from = from;
+        while let Some(i) = candidates.next(from) {
+            if o.selects(self, re, i) {
+                return Some(i);
+            }
+            from = i + 1;
+        }
+        None
+    }
+
     /// False when paragraph `i` holds none of the needles every match of `re` holds.
     fn may_match(&self, re: &Pattern, i: usize) -> bool {
         match (re.needle_id(), &self.facts.needles, self.ctx.paras.get(i)) {
@@ -206,6 +230,28 @@ impl Page {
         };
         self.mark_with(kind, Span::new(a.start, b.end), fallback)?;
         Ok(i64::try_from(to_inclusive + 1 - from).unwrap_or(i64::MAX))
+    }
+}
+
+/// The lines a pattern may match (see [`Page::candidates`]).
+enum Candidates<'p> {
+    /// Every line of a page of this many.
+    All(usize),
+    /// These lines, in order.
+    Listed(&'p [usize]),
+    /// These lines, in order, found for this call.
+    Owned(Vec<usize>),
+}
+
+impl Candidates<'_> {
+    /// The first line at or after `from`.
+    fn next(&self, from: usize) -> Option<usize> {
+        let list = match self {
+            Self::All(n) => return (from < *n).then_some(from),
+            Self::Listed(list) => list,
+            Self::Owned(list) => list.as_slice(),
+        };
+        list.get(list.partition_point(|&i| i < from)).copied()
     }
 }
 
@@ -356,11 +402,11 @@ fn drop_lines(page: &Page, kind: &str, pattern: &str, opts: Option<&Map>) -> Hel
     let o = Opts::parse(page, "drop_lines", opts, LINE_OPTS)?;
     let kind = kind.to_owned();
     Ok(prepared(move |page: &Page| {
-        let mut n = 0;
-        for i in 0..page.ctx.paras.len() {
-            if o.selects(page, &re, i) {
-                n += page.mark_paras(&kind, i, i)?;
-            }
+        let candidates = page.candidates(&re);
+        let (mut i, mut n) = (0, 0);
+        while let Some(at) = page.next_selected(&o, &re, &candidates, i) {
+            n += page.mark_paras(&kind, at, at)?;
+            i = at + 1;
         }
         Ok(n)
     }))
@@ -373,12 +419,10 @@ fn drop_from(page: &Page, kind: &str, start: &str, opts: Option<&Map>) -> Helper
     Ok(prepared(move |page: &Page| {
         let n_paras = page.ctx.paras.len();
         let bounded = o.continue_if.is_some() || o.short.is_some();
+        let candidates = page.candidates(&re);
         let (mut i, mut n) = (0, 0);
-        while i < n_paras {
-            if !o.selects(page, &re, i) {
-                i += 1;
-                continue;
-            }
+        while let Some(at) = page.next_selected(&o, &re, &candidates, i) {
+            i = at;
             let cap = o.max_lines.unwrap_or(usize::MAX).max(1);
             let mut end = i;
             let mut j = i + 1;
@@ -411,17 +455,17 @@ fn drop_between(page: &Page, kind: &str, start: &str, end: &str, opts: Option<&M
     let kind = kind.to_owned();
     Ok(prepared(move |page: &Page| {
         let n_paras = page.ctx.paras.len();
+        let candidates = page.candidates(&start_re);
         let (mut i, mut n) = (0, 0);
-        while i < n_paras {
-            if o.selects(page, &start_re, i) {
-                let stop = (i..n_paras.min(i.saturating_add(cap))).find(|&j| page.matches(&end_re, j));
-                if let Some(j) = stop {
-                    n += page.mark_paras(&kind, i, j)?;
+        while let Some(at) = page.next_selected(&o, &start_re, &candidates, i) {
+            let stop = (at..n_paras.min(at.saturating_add(cap))).find(|&j| page.matches(&end_re, j));
+            match stop {
+                Some(j) => {
+                    n += page.mark_paras(&kind, at, j)?;
                     i = j + 1;
-                    continue;
                 }
+                None => i = at + 1,
             }
-            i += 1;
         }
         Ok(n)
     }))
@@ -443,12 +487,10 @@ fn drop_list(page: &Page, kind: &str, heading: &str, opts: Option<&Map>) -> Help
     let kind = kind.to_owned();
     Ok(prepared(move |page: &Page| {
         let n_paras = page.ctx.paras.len();
+        let candidates = page.candidates(&re);
         let (mut i, mut n) = (0, 0);
-        while i < n_paras {
-            if !o.selects(page, &re, i) {
-                i += 1;
-                continue;
-            }
+        while let Some(at) = page.next_selected(&o, &re, &candidates, i) {
+            i = at;
             let mut end = i;
             while end + 1 < n_paras
                 && end - i < max_items
@@ -569,6 +611,9 @@ struct Facts {
     /// Per line, which patterns of the ruleset's line set match it (empty before it is
     /// sealed; None for lines the set cannot answer for).
     hits: Vec<Option<regex::SetMatches>>,
+    /// Per pattern of the line set, the lines the set does not rule out for it: those it
+    /// matches, and those it cannot answer for (in order).
+    by_slot: Vec<Vec<usize>>,
     /// First and last line of the article: the largest cluster of prose lines.
     article: Option<(usize, usize)>,
     /// Where the needles of the ruleset's patterns occur (once they are indexed).
@@ -975,8 +1020,24 @@ impl Facts {
             .patterns
             .set(Role::Line)
             .map_or_else(Vec::new, |set| texts.iter().zip(&lines).map(|(t, l)| set.hits(t, l.plain)).collect());
+        let mut by_slot: Vec<Vec<usize>> = Vec::new();
+        if let Some(width) = hits.iter().flatten().map(regex::SetMatches::len).next() {
+            by_slot.resize_with(width, Vec::new);
+            for (i, h) in hits.iter().enumerate() {
+                match h {
+                    Some(h) => {
+                        for slot in h.iter() {
+                            if let Some(l) = by_slot.get_mut(slot) {
+                                l.push(i);
+                            }
+                        }
+                    }
+                    None => by_slot.iter_mut().for_each(|l| l.push(i)),
+                }
+            }
+        }
         let needles = ctx.patterns.needles().map(|n| Arc::new(n.scan(&ctx.text)));
-        Self { lines, hits, article, needles }
+        Self { lines, hits, by_slot, article, needles }
     }
 
     fn line(&self, i: usize) -> LineFacts {
@@ -1413,6 +1474,39 @@ Engineers fitted a temporary ramp over the weekend, and the first crossing carri
 The council said a permanent pier would be built next spring once the insurers had agreed on the cost.\n\
 Engineers fitted a temporary ramp over the weekend, and the first crossing carried forty passengers.\n\
 New bakery opens on the high street\n12:30\nSchool choir wins regional contest\nAbout us\nContact";
+
+    /// Helpers ask only about a pattern's candidate lines: every line the set or the needles
+    /// leave open must be one, whichever way the pattern is answered.
+    #[test]
+    fn candidates_hold_every_line_not_ruled_out() {
+        let patterns = Arc::new(Patterns::default());
+        patterns.gather(Role::Line);
+        let sources = ["^(Home|Local)$", "^Ferry", r"(?i)\bengineers\b", r"(?i)about us", r"\d+:\d+", "^[A-Z][a-z]+$"];
+        let res: Vec<Arc<Pattern>> =
+            sources.iter().map(|s| patterns.regex_in(Role::Line, s).unwrap_or_else(|e| panic!("{e}"))).collect();
+        patterns.seal();
+        patterns.index_needles();
+        let text = format!("{PAGE}\nÉlan returns\nHome");
+        let p = Page::new(PageCtx {
+            text: text.clone(),
+            paras: Paragraphs::split(&text).spans,
+            url: String::new(),
+            host: String::new(),
+            title: String::new(),
+            outlet: String::new(),
+            metadata: Map::new(),
+            patterns,
+        });
+        assert!(res.iter().any(|re| re.slot(Role::Line).is_some()) && res.iter().any(|re| re.needle_id().is_some()));
+        for (re, src) in res.iter().zip(sources) {
+            let c = p.candidates(re);
+            let listed: Vec<usize> = std::iter::successors(c.next(0), |&i| c.next(i + 1)).collect();
+            let open: Vec<usize> = (0..p.ctx.paras.len()).filter(|&i| !p.ruled_out(re, i)).collect();
+            assert!(open.iter().all(|i| listed.contains(i)), "{src}: {open:?} not all in {listed:?}");
+            let answered = re.slot(Role::Line).is_some() || re.needle_id().is_some();
+            assert_eq!(listed.len() < p.ctx.paras.len(), answered, "{src}: {listed:?}");
+        }
+    }
 
     #[test]
     fn facts_describe_each_line_and_find_the_article() {
