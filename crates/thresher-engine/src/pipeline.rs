@@ -257,14 +257,13 @@ impl Ruleset {
                 }
             }
         }
-        if let Some((ac, owner)) = &self.markers {
+        if let Some(markers) = &self.markers {
             let mut hits = vec![0usize; self.outlets.len()];
-            let mut seen = vec![false; owner.len()];
-            for m in ac.find_iter(&doc.text) {
-                let p = m.pattern().as_usize();
-                if !seen[p] {
+            let mut seen = vec![false; markers.len()];
+            for (p, outlet) in markers.found(&doc.text) {
+                if let (Some(false), Some(n)) = (seen.get(p).copied(), hits.get_mut(outlet)) {
                     seen[p] = true;
-                    hits[owner[p]] += 1;
+                    *n += 1;
                 }
             }
             let best =
