@@ -894,18 +894,6 @@ fn surname_key(name: &str) -> String {
     f
 }
 
-/// A capitalised name that may hold "of", "for", "in", "on", "and", "the":
-/// "Committee for Freedom in Hong Kong Foundation", "Institute for the Study of War".
-static ORG_RUN: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"[\p{Lu}][\p{L}\p{M}'’\-]+(?:\s+(?:(?:of|for|in|on|and|the)\s+)*[\p{Lu}][\p{L}\p{M}'’\-]+)+")
-        .unwrap_or_else(|_| unreachable!())
-});
-
-static NAME_RUN: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?:(?:[\p{Lu}][\p{L}\p{M}'’\-]+\.?|(?:\p{Lu}\.){1,3})\s*\s)+(?:(?:bin|al|de|van|von|der|da|di|ibn|el)\s+)*[\p{Lu}][\p{L}\p{M}'’\-]+")
-        .unwrap_or_else(|_| unreachable!())
-});
-
 /// True when `acronym` is the initials of the capitalised words of `name`: "ATO" of
 /// "Australian Tax Office", "ISW" of "Institute for the Study of War".
 fn abbreviates(acronym: &str, name: &str) -> bool {
@@ -928,12 +916,12 @@ impl Registry {
     /// words just before it.
     fn scan(&mut self, sent: &Sent<'_>, know: &SpeakerKnowledge) {
         let (text, base) = (sent.text, sent.base);
-        for m in NAME_RUN.find_iter(text) {
+        for (start, end) in crate::names::name_runs(text) {
             // A name starts a word ("McDonald" holds no "Donald").
-            if text[..m.start()].chars().next_back().is_some_and(char::is_alphanumeric) {
+            if text[..start].chars().next_back().is_some_and(char::is_alphanumeric) {
                 continue;
             }
-            let toks = tokens(m.as_str(), base + m.start());
+            let toks = tokens(&text[start..end], base + start);
             let name = person_name(&toks);
             let n_words = name.split_whitespace().count();
             if !(2..=4).contains(&n_words) {
@@ -945,7 +933,7 @@ impl Registry {
             }
             // Role words around the name: "Kremlin spokesman Dmitry Peskov", "The Russian
             // ambassador to Warsaw, Sergey Andreev", "Daniel Bunn, vice president at ...".
-            let after = text.get(m.end()..).unwrap_or("");
+            let after = text.get(end..).unwrap_or("");
             let mut roles: Vec<String> = toks
                 .iter()
                 .map(Tok::bare)
@@ -953,7 +941,7 @@ impl Registry {
                 .map(Cow::into_owned)
                 .collect();
             roles.extend(
-                sent.last_before(base + m.start(), 6)
+                sent.last_before(base + start, 6)
                     .iter()
                     .rev()
                     .map(Tok::bare)
@@ -962,7 +950,7 @@ impl Registry {
             );
             if after.starts_with(',') {
                 roles.extend(
-                    sent.first_after(base + m.end(), 6)
+                    sent.first_after(base + end, 6)
                         .iter()
                         .map(Tok::bare)
                         .filter(|w| is_role(w, know))
@@ -974,14 +962,7 @@ impl Registry {
                 p.roles.extend(roles);
                 p.full += 1;
             } else {
-                self.people.push(Person {
-                    name,
-                    surname: key,
-                    first_at: base + m.start(),
-                    roles,
-                    full: 1,
-                    female: None,
-                });
+                self.people.push(Person { name, surname: key, first_at: base + start, roles, full: 1, female: None });
             }
         }
     }
@@ -994,20 +975,20 @@ impl Registry {
         // Organisations named in the text, for "the report" and "the researchers" later.
         for (s, _) in sentences {
             let st = s.span.slice(text);
-            for m in ORG_RUN.find_iter(st) {
-                if inside(&s.quotes, s.span.start + m.start()) {
+            for (start, end) in crate::names::org_runs(st) {
+                if inside(&s.quotes, s.span.start + start) {
                     continue;
                 }
-                if let Some(c) = DEFINED_ACRONYM.captures(&st[m.end()..]) {
-                    let name = strip_article(m.as_str());
+                if let Some(c) = DEFINED_ACRONYM.captures(&st[end..]) {
+                    let name = strip_article(&st[start..end]);
                     if abbreviates(&c[1], name) && self.expand(&c[1]).is_none() {
                         self.acronyms.push((c[1].to_owned(), name.to_owned()));
                     }
                 }
-                let words: Vec<&str> = m.as_str().split_whitespace().collect();
+                let words: Vec<&str> = st[start..end].split_whitespace().collect();
                 let head = words.last().map(|w| w.to_lowercase()).unwrap_or_default();
                 if words.len() >= 2 && is_in(&GROUP_ROLES, &head) {
-                    self.orgs.push((s.span.start + m.start(), strip_article(m.as_str()).to_owned()));
+                    self.orgs.push((s.span.start + start, strip_article(&st[start..end]).to_owned()));
                 }
             }
         }

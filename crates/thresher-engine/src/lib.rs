@@ -12,6 +12,7 @@ pub mod document;
 pub mod error;
 pub mod explain;
 pub mod fixtures;
+pub mod names;
 pub mod needles;
 pub mod offsets;
 pub mod page;
