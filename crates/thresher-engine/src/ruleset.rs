@@ -601,13 +601,18 @@ fn parse_speakers(m: &Map) -> Result<SpeakerKnowledge, String> {
     Ok(k)
 }
 
+/// Up to this many markers are searched by a lazy DFA. Its compile time grows faster than the
+/// number of markers (256 markers 55 ms, 2,000 markers 0.7 s), which reloads pay every time;
+/// past this the automaton searches them.
+const DFA_MARKERS: usize = 256;
+
 /// The outlets' text markers, searched together in one pass over a document.
 ///
 /// Markers are literal phrases matched without regard to ASCII case, the longest where
 /// several start at one place. Most of a document's bytes start no marker, and a lazy DFA
 /// passes over them at about a third of the instructions of an Aho-Corasick automaton
-/// (which has no prefilter for case-insensitive phrases), also for a thousand outlets' markers;
-/// the automaton remains for marker sets too large for the regex's limits.
+/// (which has no prefilter for case-insensitive phrases). The automaton searches marker sets
+/// past [`DFA_MARKERS`] or the regex's limits.
 pub(crate) struct Markers {
     search: MarkerSearch,
     /// The outlet of each marker, by its index in the search.
@@ -623,7 +628,8 @@ impl Markers {
     fn build(outlets: &[Outlet]) -> Option<Self> {
         let phrases: Vec<(&str, usize)> =
             outlets.iter().enumerate().flat_map(|(i, o)| o.markers.iter().map(move |m| (m.as_str(), i))).collect();
-        Self::of(phrases, true)
+        let dfa = phrases.len() <= DFA_MARKERS;
+        Self::of(phrases, dfa)
     }
 
     /// The markers `phrases` (each with its outlet), searched by a lazy DFA when `dfa` and
