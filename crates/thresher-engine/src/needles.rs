@@ -142,10 +142,14 @@ fn required(hir: &Hir) -> Option<Seq> {
     best
 }
 
-/// Whether a needle rules out enough texts: three bytes, or two of a character outside ASCII
-/// (`©`, `£`).
+/// Whether a needle rules out enough texts: three bytes, two of a character outside ASCII
+/// (`©`, `£`), or one of the ASCII punctuation that lines of prose seldom hold (a caption's
+/// `/` in "Jane Doe / Reuters", a credit's `(`). Alternating runs of the repeat driver: with the
+/// one-byte needles 222 → 216 µs per seed document, every pair faster.
 fn rare_enough(needle: &[u8]) -> bool {
-    needle.len() >= MIN_NEEDLE || (needle.len() == 2 && needle.first().is_some_and(|&b| b >= 0x80))
+    needle.len() >= MIN_NEEDLE
+        || (needle.len() == 2 && needle.first().is_some_and(|&b| b >= 0x80))
+        || matches!(needle, [b'/' | b'(' | b'[' | b'|' | b'@' | b'#' | b'*' | b'_' | b'='])
 }
 
 /// Longer needles rule out more texts; among equally long ones, fewer are cheaper.
@@ -306,6 +310,14 @@ mod tests {
             needles(r"(?i)\bkremlin\b|\bmoscow\b"),
             Some(vec!["kremlin".into(), "moscow".into(), "moſcow".into(), "\u{212a}remlin".into()])
         );
+        // So is punctuation that prose seldom holds, where nothing longer is needed: a
+        // slash or a parenthesis rules out most lines of an article.
+        assert_eq!(
+            needles(r"[.!?]\s+(\p{Lu}\w+ for \p{Lu}\w+|\p{Lu}\w+\s?/\s?\p{Lu}\w+)$"),
+            Some(vec![" for ".into(), "/".into()])
+        );
+        assert_eq!(needles(r"\p{L}\.?\s?/\s?\p{Lu}"), Some(vec!["/".into()]));
+        assert_eq!(needles(r"\w+:\s"), None);
         // A character outside ASCII is rare enough on its own.
         assert_eq!(needles(r"^(©|\(c\))$"), Some(vec!["(c)".into(), "©".into()]));
     }
