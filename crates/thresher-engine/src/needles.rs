@@ -363,31 +363,43 @@ mod tests {
         }
     }
 
+    /// Texts of pieces of the shapes the patterns look for, and `extra` characters.
+    fn texts(extra: &'static str, pieces: usize) -> impl Strategy<Value = String> {
+        let mut words = vec![
+            "Photo", "IMAGE", "credit", "Read More", "sign up", "Subscribe", "said", "TOLD", "Donat", "Kremlin",
+            "moscow",
+        ];
+        words.extend(extra.split(' ').filter(|w| !w.is_empty()));
+        proptest::collection::vec(
+            proptest::prop_oneof![
+                proptest::string::string_regex(&format!("[a-zA-Z .:(){extra}]{{0,4}}"))
+                    .unwrap_or_else(|e| panic!("{e}")),
+                proptest::sample::select(words).prop_map(str::to_owned),
+            ],
+            0..pieces,
+        )
+        .prop_map(|pieces| pieces.concat())
+    }
+
+    /// The automaton of the needles of every pattern of [`PATTERNS`], and the patterns.
+    fn all_needles() -> (Needles, Vec<Arc<Pattern>>) {
+        let patterns: Vec<Arc<Pattern>> =
+            PATTERNS.iter().map(|p| Arc::new(Pattern::new(p).unwrap_or_else(|e| panic!("{e}")))).collect();
+        let needles = Needles::build(&patterns).unwrap_or_else(|| panic!("every pattern here has needles"));
+        (needles, patterns)
+    }
+
     proptest::proptest! {
         /// With many patterns' needles in one automaton, a lookup finds what a search of the
         /// span for each of the pattern's needles finds.
         #[test]
         fn a_lookup_is_a_search_of_the_span_for_the_patterns_needles(
-            pieces in proptest::collection::vec(
-                proptest::prop_oneof![
-                    "[a-zA-Z .:()]{0,4}",
-                    proptest::sample::select(vec![
-                        "Photo", "IMAGE", "credit", "Read More", "sign up", "Subscribe", "said", "TOLD", "Donat",
-                        "Kremlin", "moscow",
-                    ]).prop_map(str::to_owned),
-                ],
-                0..10,
-            ),
+            text in texts("", 10),
             a in 0usize..80,
             len in 0usize..80,
         ) {
-            let text: String = pieces.concat();
             let (a, b) = (a.min(text.len()), (a + len).min(text.len()));
-            let patterns: Vec<Arc<Pattern>> =
-                PATTERNS.iter().map(|p| Arc::new(Pattern::new(p).unwrap_or_else(|e| panic!("{e}")))).collect();
-            let Some(needles) = Needles::build(&patterns) else {
-                return Err(proptest::test_runner::TestCaseError::fail("every pattern here has needles"));
-            };
+            let (needles, patterns) = all_needles();
             let hits = needles.scan(&text);
             for p in &patterns {
                 let (Some(id), Some(list)) = (p.needle_id(), p.needles()) else { continue };
@@ -402,25 +414,9 @@ mod tests {
     proptest::proptest! {
         /// The lines a pattern's needles lie in are the lines a lookup finds them in.
         #[test]
-        fn a_patterns_lines_are_those_its_needles_lie_within(
-            pieces in proptest::collection::vec(
-                proptest::prop_oneof![
-                    "[a-zA-Z .:()\n]{0,4}",
-                    proptest::sample::select(vec![
-                        "Photo", "IMAGE", "credit", "Read More", "sign up", "Subscribe", "said", "TOLD", "Donat",
-                        "Kremlin", "moscow", "\n",
-                    ]).prop_map(str::to_owned),
-                ],
-                0..14,
-            ),
-        ) {
-            let text: String = pieces.concat();
+        fn a_patterns_lines_are_those_its_needles_lie_within(text in texts("\n", 14)) {
             let lines = crate::segment::Paragraphs::split(&text).spans;
-            let patterns: Vec<Arc<Pattern>> =
-                PATTERNS.iter().map(|p| Arc::new(Pattern::new(p).unwrap_or_else(|e| panic!("{e}")))).collect();
-            let Some(needles) = Needles::build(&patterns) else {
-                return Err(proptest::test_runner::TestCaseError::fail("every pattern here has needles"));
-            };
+            let (needles, patterns) = all_needles();
             let hits = needles.scan(&text);
             for p in &patterns {
                 let Some(id) = p.needle_id() else { continue };
