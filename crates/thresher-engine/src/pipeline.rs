@@ -261,8 +261,8 @@ impl Ruleset {
             let mut hits = vec![0usize; self.outlets.len()];
             let mut seen = vec![false; markers.len()];
             for (p, outlet) in markers.found(&doc.text) {
-                if let (Some(false), Some(n)) = (seen.get(p).copied(), hits.get_mut(outlet)) {
-                    seen[p] = true;
+                if let (Some(seen @ false), Some(n)) = (seen.get_mut(p), hits.get_mut(outlet)) {
+                    *seen = true;
                     *n += 1;
                 }
             }
