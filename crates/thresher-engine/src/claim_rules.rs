@@ -50,10 +50,28 @@ pub struct ClaimFacts {
 #[derive(Debug, Default)]
 struct LabelLog {
     rule: Arc<str>,
-    kind: Option<Label>,
+    kind: Option<Proposal>,
     labels: Vec<Label>,
     /// The statement type before the current rule replaced it, to undo a failed rule.
-    kind_before: Option<Option<Label>>,
+    kind_before: Option<Option<Proposal>>,
+}
+
+/// The statement type proposed so far. Its evidence, when a pattern found it, is searched for
+/// only when the claim's labels are taken: most claims see several proposals, and all but the
+/// one that wins would have searched for nothing.
+#[derive(Debug)]
+struct Proposal {
+    label: Label,
+    /// The pattern whose first match in the claim's text is the evidence, not yet searched.
+    pending: Option<Arc<Pattern>>,
+}
+
+/// What made a label fire: where, or the pattern whose first match in the claim's text shows
+/// where (searched only when the label is kept).
+#[derive(Debug, Clone)]
+enum Evidence {
+    At(Option<Span>),
+    FirstMatch(Arc<Pattern>),
 }
 
 /// The handle rules see as `claim`. Clones share the same labels.
@@ -102,7 +120,13 @@ impl ClaimHandle {
     /// The labels: the winning statement type first, then the others in the order made.
     pub fn take_labels(&self) -> Vec<Label> {
         let mut log = self.lock();
-        let mut out: Vec<Label> = log.kind.take().into_iter().collect();
+        let mut out: Vec<Label> = Vec::with_capacity(1 + log.labels.len());
+        if let Some(Proposal { mut label, pending }) = log.kind.take() {
+            if let Some(re) = pending {
+                label.evidence = self.find(&re);
+            }
+            out.push(label);
+        }
         out.append(&mut log.labels);
         out
     }
@@ -111,7 +135,7 @@ impl ClaimHandle {
         self.log.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn label(&self, name: &str, score: f64, evidence: Option<Span>, is_type: bool) -> HelperResult<()> {
+    fn label(&self, name: &str, score: f64, evidence: Evidence, is_type: bool) -> HelperResult<()> {
         if name.is_empty() || !name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
             return Err(fail(
                 codes::RULE_RUNTIME,
@@ -121,15 +145,25 @@ impl ClaimHandle {
         if !(0.0..=1.0).contains(&score) {
             return Err(fail(codes::RULE_RUNTIME, format!("score {score} of label `{name}` must be between 0 and 1")));
         }
-        let mut log = self.lock();
         #[allow(clippy::cast_possible_truncation)]
-        let label = Label { name: name.to_owned(), score: score as f32, rule: log.rule.to_string(), evidence };
+        let score = score as f32;
+        let (evidence, pending) = match evidence {
+            Evidence::At(at) => (at, None),
+            // A topic label is kept (or a higher one of its name is): its evidence is needed.
+            Evidence::FirstMatch(re) if !is_type => (self.find(&re), None),
+            Evidence::FirstMatch(re) => (None, Some(re)),
+        };
+        let mut log = self.lock();
         if is_type {
-            if log.kind.as_ref().is_none_or(|k| label.score > k.score) {
-                let before = log.kind.replace(label);
+            if log.kind.as_ref().is_none_or(|k| score > k.label.score) {
+                let label = Label { name: name.to_owned(), score, rule: log.rule.to_string(), evidence };
+                let before = log.kind.replace(Proposal { label, pending });
                 log.kind_before.get_or_insert(before);
             }
-        } else if let Some(l) = log.labels.iter_mut().find(|l| l.name == name) {
+            return Ok(());
+        }
+        let label = Label { name: name.to_owned(), score, rule: log.rule.to_string(), evidence };
+        if let Some(l) = log.labels.iter_mut().find(|l| l.name == name) {
             if label.score > l.score {
                 *l = label;
             }
@@ -155,6 +189,22 @@ impl ClaimHandle {
             return None;
         }
         re.on(text, Some(self.plain)).find(text).map(|m| Span::new(base + m.start(), base + m.end()))
+    }
+
+    /// Whether `re` matches the claim's text: what [`ClaimHandle::find`] finds a span for.
+    fn matches(&self, re: &Pattern) -> bool {
+        // The set answers for its patterns.
+        if let (Some(slot), Some(hits)) = (re.slot(Role::Claim), &self.hits) {
+            return hits.matched(slot);
+        }
+        let base = self.facts.start;
+        let text = &self.facts.text;
+        if let (Some(id), Some(needles)) = (re.needle_id(), &self.facts.needles)
+            && !needles.within(id, Span::new(base, base + text.len()))
+        {
+            return false;
+        }
+        re.on(text, Some(self.plain)).is_match(text)
     }
 
     /// The cue's span when `re` matches the cue.
@@ -213,12 +263,25 @@ impl Search {
             .map_err(|m| fail(codes::BAD_PATTERN, m))
     }
 
-    fn find(&self, c: &ClaimHandle) -> Option<Span> {
+    /// The evidence when the search finds something in `c`; a text pattern's span is left
+    /// to be searched for when it is needed.
+    fn found(&self, c: &ClaimHandle) -> Option<Evidence> {
         match self {
-            Self::Text(re) => c.find(re),
-            Self::Cue(re) => c.find_cue(re),
+            Self::Text(re) => c.matches(re).then(|| Evidence::FirstMatch(re.clone())),
+            Self::Cue(re) => c.find_cue(re).map(|at| Evidence::At(Some(at))),
             Self::Terms(None) => None,
-            Self::Terms(Some(list)) => c.find(&list.any).and_then(|_| c.find_terms(&list.ac)),
+            Self::Terms(Some(list)) => {
+                c.matches(&list.any).then(|| c.find_terms(&list.ac)).flatten().map(|at| Evidence::At(Some(at)))
+            }
+        }
+    }
+
+    /// Where the search finds something in `c`.
+    #[cfg(test)]
+    fn find(&self, c: &ClaimHandle) -> Option<Span> {
+        match self.found(c)? {
+            Evidence::At(at) => at,
+            Evidence::FirstMatch(re) => c.find(&re),
         }
     }
 }
@@ -251,11 +314,12 @@ fn attach(
     let search = search?;
     let name = name.to_owned();
     Ok(Box::new(move |c: &ClaimHandle| {
-        let hit = search.find(c).filter(|_| unless.as_ref().is_none_or(|u| u.find(c).is_none()));
-        if hit.is_some() {
-            c.label(&name, score, hit, is_type)?;
+        let hit = search.found(c).filter(|_| unless.as_ref().is_none_or(|u| u.found(c).is_none()));
+        let fired = hit.is_some();
+        if let Some(evidence) = hit {
+            c.label(&name, score, evidence, is_type)?;
         }
-        Ok(Dynamic::from(hit.is_some()))
+        Ok(Dynamic::from(fired))
     }))
 }
 
@@ -264,7 +328,8 @@ fn attach(
 fn always(name: &str, score: f64, is_type: bool) -> Prepared {
     let name = name.to_owned();
     Box::new(move |c: &ClaimHandle| {
-        c.label(&name, score, if is_type { c.facts.cue_span } else { None }, is_type).map(|()| Dynamic::UNIT)
+        c.label(&name, score, Evidence::At(if is_type { c.facts.cue_span } else { None }), is_type)
+            .map(|()| Dynamic::UNIT)
     })
 }
 
@@ -303,20 +368,20 @@ pub fn register(engine: &mut Engine) {
 
     engine.register_fn("has", |c: &mut ClaimHandle, re: &str| -> HelperResult<bool> {
         plan::observe();
-        Ok(Search::text(c, re)?.find(c).is_some())
+        Ok(Search::text(c, re)?.found(c).is_some())
     });
     engine.register_fn("cue_is", |c: &mut ClaimHandle, re: &str| -> HelperResult<bool> {
         plan::observe();
-        Ok(Search::cue(c, re)?.find(c).is_some())
+        Ok(Search::cue(c, re)?.found(c).is_some())
     });
     engine.register_fn("has_terms", |c: &mut ClaimHandle, t: Array| -> HelperResult<bool> {
         plan::observe();
-        Ok(Search::terms(c, &t)?.find(c).is_some())
+        Ok(Search::terms(c, &t)?.found(c).is_some())
     });
     engine.register_fn("has_label", |c: &mut ClaimHandle, name: &str| {
         plan::observe();
         let log = c.lock();
-        log.labels.iter().chain(log.kind.iter()).any(|l| l.name == name)
+        log.labels.iter().chain(log.kind.iter().map(|k| &k.label)).any(|l| l.name == name)
     });
 
     // Statement types (one per claim, the highest score wins) and topic or narrative labels
@@ -378,14 +443,14 @@ mod tests {
         let c = handle("Lavrov accused the West of imposing sanctions.", "accused");
         c.begin_rule("types.accusation".into());
         assert!(Search::cue(&c, "^accus").ok().and_then(|s| s.find(&c)).is_some());
-        c.label("assessment", 0.2, None, true).ok();
-        c.label("accusation", 0.9, c.facts.cue_span, true).ok();
-        c.label("denial", 0.5, None, true).ok();
+        c.label("assessment", 0.2, Evidence::At(None), true).ok();
+        c.label("accusation", 0.9, Evidence::At(c.facts.cue_span), true).ok();
+        c.label("denial", 0.5, Evidence::At(None), true).ok();
         let terms: Array = vec!["sanction".into(), "embargo".into()];
         assert!(Search::terms(&c, &terms).ok().and_then(|s| s.find(&c)).is_none(), "whole words only");
         let terms: Array = vec!["sanctions".into()];
         let ev = Search::terms(&c, &terms).ok().and_then(|s| s.find(&c));
-        c.label("sanctions", 0.8, ev, false).ok();
+        c.label("sanctions", 0.8, Evidence::At(ev), false).ok();
         let labels = c.take_labels();
         let names: Vec<&str> = labels.iter().map(|l| l.name.as_str()).collect();
         assert_eq!(names, ["accusation", "sanctions"]);
@@ -436,13 +501,13 @@ mod tests {
     fn undo_takes_back_a_failed_rules_labels_and_type_only() {
         let c = handle("Lavrov accused the West of imposing sanctions.", "accused");
         let first = c.begin_rule("types.accusation".into());
-        c.label("accusation", 0.6, None, true).ok();
+        c.label("accusation", 0.6, Evidence::At(None), true).ok();
         assert!(c.labelled_since(first));
         let second = c.begin_rule("topics.sanctions".into());
         assert!(!c.labelled_since(second), "a rule that labels nothing is no hit");
-        c.label("sanctions", 0.8, None, false).ok();
-        c.label("denial", 0.9, None, true).ok();
-        c.label("warning", 0.95, None, true).ok();
+        c.label("sanctions", 0.8, Evidence::At(None), false).ok();
+        c.label("denial", 0.9, Evidence::At(None), true).ok();
+        c.label("warning", 0.95, Evidence::At(None), true).ok();
         assert!(c.labelled_since(second));
         c.undo(second);
         let labels = c.take_labels();
@@ -466,10 +531,32 @@ mod tests {
     }
 
     #[test]
+    fn the_winning_type_gets_its_patterns_first_match_as_evidence() {
+        let text = "Lavrov denied the claims, calling them lies and more lies.";
+        let run = |proposals: &[(&str, f64, &str)]| {
+            let c = handle(text, "denied");
+            for &(name, score, re) in proposals {
+                c.begin_rule(format!("types.{name}").into());
+                let call = attach_if(name, score, Search::text(&c, re), true);
+                assert_eq!(call.ok().and_then(|f| f(&c).ok()).and_then(|d| d.as_bool().ok()), Some(true));
+            }
+            let labels = c.take_labels();
+            let l = labels.first().unwrap_or_else(|| panic!("a type"));
+            (l.name.clone(), l.rule.clone(), l.evidence.map(|s| &text[s.start - 10..s.end - 10]))
+        };
+        let denial = ("denial".to_owned(), "types.denial".to_owned(), Some("denied"));
+        // A later, higher proposal replaces an earlier one; a later, lower one does not.
+        assert_eq!(run(&[("accusation", 0.6, r"\blies\b"), ("denial", 0.7, r"\bdeni\w+")]), denial);
+        assert_eq!(run(&[("denial", 0.7, r"\bdeni\w+"), ("accusation", 0.6, r"\blies\b")]), denial);
+        let lies = run(&[("denial", 0.5, r"\bdeni\w+"), ("accusation", 0.6, r"lies|calling")]);
+        assert_eq!(lies.2, Some("calling"), "the first match, not the first alternative");
+    }
+
+    #[test]
     fn bad_names_and_scores_are_errors() {
         let c = handle("x said y", "said");
-        assert!(c.label("Bad Name", 0.5, None, false).is_err());
-        assert!(c.label("ok", 1.5, None, false).is_err());
+        assert!(c.label("Bad Name", 0.5, Evidence::At(None), false).is_err());
+        assert!(c.label("ok", 1.5, Evidence::At(None), false).is_err());
         assert!(Search::text(&c, "(").is_err());
     }
 }
