@@ -153,55 +153,70 @@ impl Ruleset {
         found: Vec<Found>,
         diagnostics: &mut Vec<Diagnostic>,
     ) -> Vec<Claim> {
-        let mut out = Vec::with_capacity(found.len());
-        let mut failed: Vec<&str> = Vec::new();
-        let total = found.len();
-        let mut out_of_time = false;
-        for (n, f) in found.into_iter().enumerate() {
-            // Claims past the time budget are still reported, only without labels.
-            if !out_of_time && crate::sandbox::past_deadline() {
-                out_of_time = true;
+        // Rule by rule over all claims rather than claim by claim: a rule's patterns stay warm
+        // in the cache across the claims, and the clock is read and the counters counted once
+        // per rule and document instead of once per rule and claim.
+        let handles: Vec<ClaimHandle> = found
+            .iter()
+            .map(|f| {
+                ClaimHandle::new(ClaimFacts {
+                    text: f.span.slice(text).to_owned(),
+                    start: f.span.start,
+                    cue: f.cue.clone(),
+                    cue_span: f.cue_span,
+                    form: f.form,
+                    speaker: f.canonical.clone(),
+                    mention: f.mention.map(|m| m.slice(text).to_owned()).unwrap_or_default(),
+                    outlet: outlet.to_owned(),
+                    patterns: self.patterns.clone(),
+                    needles: needles.clone(),
+                })
+            })
+            .collect();
+        let mut clock = Instant::now();
+        for (order, rule) in self.claim_rules.iter().enumerate() {
+            if handles.is_empty() {
+                break;
+            }
+            // Rules past the time budget do not run; the claims are still reported, with the
+            // labels of the rules that ran.
+            if crate::sandbox::past_deadline_at(clock) {
+                let skipped: Vec<&str> = self.claim_rules[order..].iter().map(|r| &*r.id).collect();
                 diagnostics.push(Diagnostic::error(
                     codes::RULE_LIMIT,
                     format!(
-                        "the document's time budget of {:?} ran out while labelling claims; {} of {total} claims \
-                         have no labels. Split the document or make the claim rules cheaper",
+                        "the document's time budget of {:?} ran out while labelling its {} claims; claim rules \
+                         not run: {}. Split the document or make the claim rules cheaper",
                         self.limits.time_budget,
-                        total - n
+                        handles.len(),
+                        skipped.join(", ")
                     ),
                 ));
+                break;
             }
-            let handle = ClaimHandle::new(ClaimFacts {
-                text: f.span.slice(text).to_owned(),
-                start: f.span.start,
-                cue: f.cue.clone(),
-                cue_span: f.cue_span,
-                form: f.form,
-                speaker: f.canonical.clone(),
-                mention: f.mention.map(|m| m.slice(text).to_owned()).unwrap_or_default(),
-                outlet: outlet.to_owned(),
-                patterns: self.patterns.clone(),
-                needles: needles.clone(),
-            });
-            let mut clock = Instant::now();
-            for rule in &self.claim_rules {
-                if out_of_time || failed.contains(&&*rule.id) {
-                    continue;
-                }
+            let (mut calls, mut hits, mut failure) = (0u64, 0u64, None);
+            for handle in &handles {
                 let mark = handle.begin_rule(rule.id.clone());
-                let result = self.call_claim_rule(rule, &handle, clock);
-                let hit = handle.labelled_since(mark);
-                let now = Instant::now();
-                self.counters.record(rule.slot, now - clock, hit, result.is_err());
-                clock = now;
+                let result = self.call_claim_rule(rule, handle, clock);
+                calls += 1;
                 if let Err(d) = result {
-                    // One diagnostic per rule and document, not one per claim.
+                    // One diagnostic per rule and document, not one per claim; the claims
+                    // after this one are not asked.
                     handle.undo(mark);
-                    failed.push(&rule.id);
-                    diagnostics.push(d);
+                    failure = Some(d);
+                    break;
                 }
+                hits += u64::from(handle.labelled_since(mark));
             }
-            out.push(Claim {
+            let now = Instant::now();
+            self.counters.record_many(rule.slot, now - clock, calls, hits, u64::from(failure.is_some()));
+            clock = now;
+            diagnostics.extend(failure);
+        }
+        found
+            .into_iter()
+            .zip(handles)
+            .map(|(f, handle)| Claim {
                 span: f.span,
                 speaker: Speaker {
                     name: f.mention.map(|m| m.slice(text).to_owned()).unwrap_or_default(),
@@ -217,9 +232,8 @@ impl Ruleset {
                     canonical,
                     span: Some(span),
                 }),
-            });
-        }
-        out
+            })
+            .collect()
     }
 
     /// The request's hint, else the URL's host, else text markers, else unknown.
@@ -471,6 +485,55 @@ fn broken(doc) { doc.drop_lines("x", "a"); throw "boom"; }
         ));
         let out = run(&rs, &Document::new("d", ""));
         assert!(out.clean_text.is_empty() && out.removals.is_empty());
+    }
+
+    const SPEECH: &str = "The minister said the first talks had failed.\n\nThe envoy said the second round \
+                          would start soon.\n\nThe mayor said the third plan was fine.\n";
+
+    fn labels(out: &Outcome) -> Vec<Vec<&str>> {
+        out.claims.iter().map(|c| c.labels.iter().map(|l| l.name.as_str()).collect()).collect()
+    }
+
+    #[test]
+    fn a_failing_claim_rule_keeps_the_labels_it_gave_and_stops_for_the_document() {
+        let rs = ruleset(&[
+            ("claims/a.rhai", r#"fn kind(claim) { claim.set_type("warning", 0.5) }"#),
+            (
+                "claims/b.rhai",
+                r#"fn picky(claim) { if claim.text.contains("second") { claim.label("x", 0.5); throw "no" } claim.label("picked", 0.5) }"#,
+            ),
+        ]);
+        let out = run(&rs, &Document::new("d", SPEECH));
+        assert_eq!(labels(&out), [vec!["warning", "picked"], vec!["warning"], vec!["warning"]]);
+        let failed: Vec<_> = out.diagnostics.iter().filter(|d| d.rule.as_deref() == Some("b.picky")).collect();
+        assert_eq!(failed.len(), 1, "one diagnostic per rule and document: {:?}", out.diagnostics);
+        let stats = rs.rule_stats();
+        let picky = stats.iter().find(|s| s.id == "b.picky").unwrap_or_else(|| panic!("{stats:?}"));
+        assert_eq!((picky.calls, picky.hits, picky.errors), (2, 1, 1));
+        let kind = stats.iter().find(|s| s.id == "a.kind").unwrap_or_else(|| panic!("{stats:?}"));
+        assert_eq!((kind.calls, kind.hits, kind.errors), (3, 3, 0));
+    }
+
+    #[test]
+    fn claim_rules_past_the_time_budget_do_not_run_and_the_claims_are_kept() {
+        let src = RuleSources::from_pairs(
+            [
+                ("claims/a.rhai", r#"fn kind(claim) { claim.set_type("warning", 0.5) }"#),
+                ("claims/b.rhai", "fn slow(claim) { let n = 0; loop { n += 1; } }"),
+                ("claims/c.rhai", r#"fn late(claim) { claim.label("late", 0.5) }"#),
+            ]
+            .map(|(p, t)| (p.to_owned(), t.to_owned())),
+        );
+        let limits =
+            Limits { max_operations: u64::MAX, time_budget: std::time::Duration::from_millis(50), ..Limits::default() };
+        let rs = Ruleset::compile(&src, limits).unwrap_or_else(|e| unreachable!("rules must compile: {e}"));
+        let out = run(&rs, &Document::new("d", SPEECH));
+        assert_eq!(labels(&out), [vec!["warning"], vec!["warning"], vec!["warning"]]);
+        let messages: Vec<&str> = out.diagnostics.iter().map(|d| d.message.as_str()).collect();
+        assert!(
+            messages.iter().any(|m| m.contains("time budget") && m.contains("claim rules not run: c.late")),
+            "{messages:?}"
+        );
     }
 
     #[test]

@@ -329,6 +329,9 @@ impl Ruleset {
     /// Probes boilerplate rule `rule` on the empty `page` and keeps its plan when it has one;
     /// otherwise runs it once in Rhai, which compiles the patterns of its unconditional calls.
     fn plan_doc_rule(&self, rule: &mut Rule, page: &Page) -> Result<(), Diagnostic> {
+        // A probe that runs in Rhai gets the time budget of a document, so a rule that loops
+        // stops here as it would on a document (the operation limit may be off).
+        let _deadline = sandbox::DeadlineGuard::set(Instant::now() + self.limits.time_budget);
         let planned = probe_rule(rule, || self.call_rule(rule, page, Instant::now()))?;
         rule.doc_plan = planned.map(Arc::new);
         Ok(())
@@ -336,6 +339,7 @@ impl Ruleset {
 
     /// [`Self::plan_doc_rule`] for a claim rule.
     fn plan_claim_rule(&self, rule: &mut Rule, claim: &ClaimHandle) -> Result<(), Diagnostic> {
+        let _deadline = sandbox::DeadlineGuard::set(Instant::now() + self.limits.time_budget);
         let planned = probe_rule(rule, || self.call_claim_rule(rule, claim, Instant::now()))?;
         rule.claim_plan = planned.map(Arc::new);
         Ok(())

@@ -46,10 +46,16 @@ impl Counters {
 
     /// Counts one call of the rule in `slot`.
     pub(crate) fn record(&self, slot: usize, elapsed: Duration, hit: bool, error: bool) {
+        self.record_many(slot, elapsed, 1, u64::from(hit), u64::from(error));
+    }
+
+    /// Counts `calls` calls of the rule in `slot` (a claim rule's, one per claim) that took
+    /// `elapsed` together.
+    pub(crate) fn record_many(&self, slot: usize, elapsed: Duration, calls: u64, hits: u64, errors: u64) {
         let Some(c) = self.0.get(slot) else { return };
-        c.calls.fetch_add(1, Ordering::Relaxed);
-        c.hits.fetch_add(u64::from(hit), Ordering::Relaxed);
-        c.errors.fetch_add(u64::from(error), Ordering::Relaxed);
+        c.calls.fetch_add(calls, Ordering::Relaxed);
+        c.hits.fetch_add(hits, Ordering::Relaxed);
+        c.errors.fetch_add(errors, Ordering::Relaxed);
         c.nanos.fetch_add(u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX), Ordering::Relaxed);
     }
 
