@@ -1005,10 +1005,22 @@ impl Registry {
         let mut words: Vec<(usize, usize, bool, usize)> = Vec::with_capacity(text.len() / 80);
         let mut alone = vec![0usize; self.people.len()];
         let mut key = String::new();
+        // A word's key starts with its first letter lower-cased (a capital letter is kept by
+        // the fold), so a word whose ASCII first letter starts no candidate's surname is no
+        // candidate's: most capitalised words are asked only that. (An empty key, which the
+        // trimming of a lone "Y" leaves, starts with nothing and is always made.)
+        let firsts = self.people.iter().fold(0u32, |m, p| match p.surname.bytes().next() {
+            Some(b @ b'a'..=b'z') => m | 1 << (b - b'a'),
+            _ => u32::MAX,
+        });
+        let may_be_surname = |w: &str| match w.bytes().next() {
+            Some(b @ b'A'..=b'Z') => firsts & 1 << (b - b'A') != 0,
+            _ => true,
+        };
         for (n, ((s, _), sent)) in sentences.iter().zip(sents).enumerate() {
             let toks = &sent.toks;
             for (k, t) in toks.iter().enumerate() {
-                if !t.is_cap() || inside(&s.quotes, t.span.start) {
+                if !t.is_cap() || !may_be_surname(t.text) || inside(&s.quotes, t.span.start) {
                     continue;
                 }
                 t.surname_key_into(&mut key);
