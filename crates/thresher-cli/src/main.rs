@@ -167,8 +167,12 @@ fn main() -> ExitCode {
 
 fn serve(config: thresher_server::Config) -> anyhow::Result<ExitCode> {
     // Documents are processed on the blocking pool; capping it at the worker count keeps the
-    // threads (each with its own regex caches) as few as the cores that can run them.
+    // threads (each with its own regex caches) as few as the cores that can run them. The
+    // network side needs a fraction of the CPU: with fewer threads for it, fewer threads take
+    // turns on each core and evict the engine's caches (on 2 cores, one network thread
+    // instead of two gave 9% more throughput on news articles; see BENCHMARKS.md).
     let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(config.io_threads())
         .max_blocking_threads(config.worker_threads())
         .enable_all()
         .build()

@@ -66,6 +66,11 @@ pub struct Config {
     /// to --max-in-flight.
     #[arg(long, env = "THRESHER_WORKERS", default_value_t = 0)]
     pub workers: usize,
+    /// Threads for the network side of calls (reading, decoding, encoding, writing); 0 means
+    /// half the CPUs, at least one. Documents are processed on the --workers threads, and
+    /// fewer I/O threads leave the cores, and their caches, to the documents.
+    #[arg(long, env = "THRESHER_IO_THREADS", default_value_t = 0)]
+    pub io_threads: usize,
     /// Documents the server works on at once, across all calls; beyond that it answers
     /// RESOURCE_EXHAUSTED at once instead of queueing.
     #[arg(long, env = "THRESHER_MAX_IN_FLIGHT", default_value_t = 256)]
@@ -99,10 +104,23 @@ impl Config {
     /// The number of document-processing threads `--workers` asks for.
     pub fn worker_threads(&self) -> usize {
         match self.workers {
-            0 => std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get),
+            0 => cpus(),
             n => n,
         }
     }
+
+    /// The number of network threads `--io-threads` asks for.
+    pub fn io_threads(&self) -> usize {
+        match self.io_threads {
+            0 => (cpus() / 2).max(1),
+            n => n,
+        }
+    }
+}
+
+/// The CPUs this process may use.
+fn cpus() -> usize {
+    std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)
 }
 
 /// A setting never to be printed: `Debug` shows only that it is set.
@@ -340,5 +358,34 @@ pub async fn shutdown_signal() {
     tokio::select! {
         () = ctrl_c => tracing::info!("received SIGINT"),
         () = term => tracing::info!("received SIGTERM"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        config: Config,
+    }
+
+    fn config(args: &[&str]) -> Config {
+        Cli::try_parse_from(std::iter::once("thresher").chain(args.iter().copied()))
+            .unwrap_or_else(|e| panic!("{e}"))
+            .config
+    }
+
+    #[test]
+    fn thread_counts_default_to_the_cpus_and_follow_the_flags() {
+        let cpus = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
+        let default = config(&[]);
+        assert_eq!(default.worker_threads(), cpus);
+        assert_eq!(default.io_threads(), (cpus / 2).max(1));
+        let set = config(&["--workers", "3", "--io-threads", "5"]);
+        assert_eq!((set.worker_threads(), set.io_threads()), (3, 5));
     }
 }
