@@ -38,6 +38,8 @@ async fn unary_stream_and_a_huge_document_mixed_in() {
     let server = Server::start(&[]).await;
     check(&load(&server, &["--mode", "unary", "--concurrency", "8"]));
     check(&load(&server, &["--mode", "stream", "--concurrency", "2"]));
+    // The generator on a thread pool instead of its one thread.
+    check(&load(&server, &["--mode", "unary", "--concurrency", "8", "--threads", "2"]));
     // One document in flight per stream: each send waits for the answer before it.
     let lockstep = load(&server, &["--mode", "stream", "--concurrency", "2", "--window", "1"]);
     check(&lockstep);
@@ -55,4 +57,10 @@ fn a_missing_corpus_is_a_clear_error() {
         .expect("runs");
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read corpus directory"));
+    let zero = Command::new(built_bin("thresher-load", "thresher-load"))
+        .args(["--corpus", "/nonexistent/corpus", "--threads", "0"])
+        .output()
+        .expect("runs");
+    assert!(!zero.status.success());
+    assert!(String::from_utf8_lossy(&zero.stderr).contains("--threads must be at least 1"), "{zero:?}");
 }
