@@ -329,18 +329,14 @@ impl Ruleset {
     /// Probes boilerplate rule `rule` on the empty `page` and keeps its plan when it has one;
     /// otherwise runs it once in Rhai, which compiles the patterns of its unconditional calls.
     fn plan_doc_rule(&self, rule: &mut Rule, page: &Page) -> Result<(), Diagnostic> {
-        // A probe that runs in Rhai gets the time budget of a document, so a rule that loops
-        // stops here as it would on a document (the operation limit may be off).
-        let _deadline = sandbox::DeadlineGuard::set(Instant::now() + self.limits.time_budget);
-        let planned = probe_rule(rule, || self.call_rule(rule, page, Instant::now()))?;
+        let planned = probe_rule(rule, &self.limits, || self.call_rule(rule, page, Instant::now()))?;
         rule.doc_plan = planned.map(Arc::new);
         Ok(())
     }
 
     /// [`Self::plan_doc_rule`] for a claim rule.
     fn plan_claim_rule(&self, rule: &mut Rule, claim: &ClaimHandle) -> Result<(), Diagnostic> {
-        let _deadline = sandbox::DeadlineGuard::set(Instant::now() + self.limits.time_budget);
-        let planned = probe_rule(rule, || self.call_claim_rule(rule, claim, Instant::now()))?;
+        let planned = probe_rule(rule, &self.limits, || self.call_claim_rule(rule, claim, Instant::now()))?;
         rule.claim_plan = planned.map(Arc::new);
         Ok(())
     }
@@ -427,10 +423,15 @@ impl Ruleset {
 /// Runs `call` (one rule on an empty document or claim) as a probe when the rule's file allows
 /// plans: its plan, if it has one. Otherwise `call` runs once more as a plain call, and a bad
 /// pattern either way is the load error.
+///
+/// Both runs share one document's time budget of `limits`, so a rule that loops stops here as
+/// it would on a document (the operation limit may be off).
 fn probe_rule<T: 'static>(
     rule: &Rule,
+    limits: &Limits,
     call: impl Fn() -> Result<(), Diagnostic>,
 ) -> Result<Option<Plan<T>>, Diagnostic> {
+    let _deadline = sandbox::DeadlineGuard::set(Instant::now() + limits.time_budget);
     if rule.plannable {
         match crate::plan::probe(&call) {
             (_, Some(plan)) => return Ok(Some(plan)),
