@@ -34,6 +34,33 @@ fn check(report: &serde_json::Value) {
 }
 
 #[tokio::test]
+async fn the_engines_share_of_the_servers_cpu_is_reported_from_its_metrics() {
+    let metrics = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().to_string();
+    let server = Server::start(&["--metrics-addr", &metrics]).await;
+    let report = load(&server, &["--mode", "unary", "--concurrency", "8", "--metrics", &metrics]);
+    check(&report);
+    let e = &report["engine"];
+    // The server counted the documents the generator measured (give or take those in flight
+    // at either end of the span).
+    let (docs, measured) = (e["documents"].as_f64().unwrap(), report["documents"].as_f64().unwrap());
+    assert!((docs - measured).abs() <= 8.0 + measured * 0.05, "{report}");
+    // The engine's CPU is part of the server's: positive, and not more than the whole.
+    let (engine, server_cpu) =
+        (e["cpu_us_per_document"].as_f64().unwrap(), e["server_cpu_us_per_document"].as_f64().unwrap());
+    assert!(engine > 0.0 && engine <= server_cpu * 1.1, "{report}");
+
+    // A wrong address (here the gRPC port) is an error before any load is sent.
+    let out = Command::new(built_bin("thresher-load", "thresher-load"))
+        .args(["--addr", &server.addr.to_string(), "--corpus"])
+        .arg(shared().join("corpus/seeds"))
+        .args(["--duration", "30s", "--metrics", &server.addr.to_string()])
+        .output()
+        .expect("thresher-load runs");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--metrics-addr"), "{out:?}");
+}
+
+#[tokio::test]
 async fn unary_stream_and_a_huge_document_mixed_in() {
     let server = Server::start(&[]).await;
     check(&load(&server, &["--mode", "unary", "--concurrency", "8"]));

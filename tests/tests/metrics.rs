@@ -38,6 +38,7 @@ async fn the_metrics_endpoint_has_every_series_and_they_move() {
     for series in [
         "thresher_documents_total",
         "thresher_document_bytes_total",
+        "thresher_engine_cpu_seconds_total",
         "thresher_reloads_total{outcome=\"loaded\"}",
         "thresher_reloads_total{outcome=\"refused\"}",
         "thresher_rules_failing",
@@ -73,6 +74,9 @@ async fn the_metrics_endpoint_has_every_series_and_they_move() {
     assert_eq!(value(&after, "thresher_call_duration_seconds_count{method=\"Process\"}"), 4.0);
     assert_eq!(moved("thresher_documents_total"), 5.0);
     assert_eq!(moved("thresher_document_bytes_total"), 5.0 * text.len() as f64);
+    // Five small documents take some CPU, far less than the wall time the calls took.
+    let cpu = moved("thresher_engine_cpu_seconds_total");
+    assert!(cpu > 0.0 && cpu < 1.0, "engine CPU {cpu} s for five short documents");
     assert_eq!(moved("thresher_rule_calls_total{rule=\"captions.credit_label\"}"), 5.0);
     assert_eq!(moved("thresher_rule_hits_total{rule=\"captions.credit_label\"}"), 5.0);
     assert!(moved("thresher_rule_seconds_total{rule=\"captions.credit_label\"}") > 0.0);

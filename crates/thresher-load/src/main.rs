@@ -1,11 +1,13 @@
 //! `thresher-load`: drives a running Thresher server with the documents of a corpus directory
 //! and reports throughput, latency percentiles (from an HDR histogram) and, given the server's
-//! pid, its CPU use and peak memory.
+//! pid, its CPU use and peak memory; given its metrics address, how much of that CPU the
+//! engine took per document.
 //!
 //! ```text
 //! thresher-load --addr 127.0.0.1:50051 --corpus ../shared/dev/docs --mode unary --concurrency 32 --duration 10s
 //! thresher-load --addr 127.0.0.1:50051 --corpus ../shared/dev/docs --mode stream --concurrency 4
 //! thresher-load ... --huge-kb 4096   # one caller sends a 4 MB document over and over meanwhile
+//! thresher-load ... --server-pid 1234 --metrics 127.0.0.1:9100   # the server's CPU, and the engine's share
 //! ```
 
 use std::collections::BTreeMap;
@@ -65,6 +67,10 @@ struct Args {
     /// The server's process id, to report its CPU time and peak resident memory (Linux).
     #[arg(long)]
     server_pid: Option<u32>,
+    /// The server's metrics address (its `--metrics-addr`), to report the engine's CPU time
+    /// per document beside the whole server's: the rest is networking, decoding and encoding.
+    #[arg(long)]
+    metrics: Option<String>,
     /// Print the report as one JSON object.
     #[arg(long)]
     json: bool,
@@ -279,6 +285,10 @@ async fn run(args: Args) -> anyhow::Result<()> {
         clients.push(connect(&args.addr).await?);
     }
 
+    // A wrong metrics address is better reported now than after the warm-up.
+    if let Some(addr) = &args.metrics {
+        engine_figures(addr).await?;
+    }
     let start = Instant::now();
     let clock = Arc::new(Clock { measure_from: start + args.warmup, until: start + args.warmup + args.duration });
     let next = Arc::new(AtomicUsize::new(0));
@@ -314,19 +324,25 @@ async fn run(args: Args) -> anyhow::Result<()> {
             Mode::Stream => tokio::spawn(stream_caller(client, docs, next, clock, args.window)),
         });
     }
-    // Sample the server's CPU at the end of the warm-up, so both figures cover the same span.
-    let cpu_at_measure = match args.server_pid {
-        Some(pid) => {
-            tokio::time::sleep_until(clock.measure_from.into()).await;
-            cpu_seconds(pid)
-        }
-        None => cpu_before,
+    // Sample the server's CPU (and the engine's) at the end of the warm-up, so all figures
+    // cover the same span.
+    if args.server_pid.is_some() || args.metrics.is_some() {
+        tokio::time::sleep_until(clock.measure_from.into()).await;
+    }
+    let cpu_at_measure = args.server_pid.map_or(cpu_before, cpu_seconds);
+    let engine_at_measure = match &args.metrics {
+        Some(addr) => Some(engine_figures(addr).await?),
+        None => None,
     };
     let mut total = Tally::new();
     for t in tasks {
         total.merge(t.await??);
     }
     let cpu_after = args.server_pid.and_then(cpu_seconds);
+    let engine_after = match &args.metrics {
+        Some(addr) => Some(engine_figures(addr).await?),
+        None => None,
+    };
     let huge_tally = match huge_task {
         Some(t) => Some(t.await?),
         None => None,
@@ -364,6 +380,16 @@ async fn run(args: Args) -> anyhow::Result<()> {
             "cpu_cores_used": cpu,
             "peak_rss_mb": status_kib(pid, "VmHWM:").map(|k| k as f64 / 1024.0),
             "rss_mb": status_kib(pid, "VmRSS:").map(|k| k as f64 / 1024.0),
+        });
+    }
+    if let (Some(a), Some(b)) = (engine_at_measure, engine_after) {
+        let docs = b.documents - a.documents;
+        let per_doc = |secs: f64| (docs > 0.0).then(|| secs / docs * 1e6);
+        let server_cpu = cpu_at_measure.zip(cpu_after).map(|(x, y)| y - x);
+        report["engine"] = serde_json::json!({
+            "documents": docs,
+            "cpu_us_per_document": per_doc(b.cpu_seconds - a.cpu_seconds),
+            "server_cpu_us_per_document": server_cpu.and_then(per_doc),
         });
     }
     let text = if args.json { format!("{report}\n") } else { human(&report) };
@@ -420,5 +446,46 @@ fn human(r: &serde_json::Value) -> String {
             num(&s["rss_mb"])
         );
     }
+    if let Some(e) = r.get("engine") {
+        let us = |v: &serde_json::Value| v.as_f64().map_or_else(|| "-".to_owned(), |x| format!("{x:.0}"));
+        let _ = writeln!(
+            out,
+            "engine: {} µs CPU per document (the whole server {} µs)",
+            us(&e["cpu_us_per_document"]),
+            us(&e["server_cpu_us_per_document"])
+        );
+    }
     out
+}
+
+/// The engine's CPU seconds and the documents processed so far, from the server's metrics.
+#[derive(Debug, Clone, Copy)]
+struct EngineFigures {
+    cpu_seconds: f64,
+    documents: f64,
+}
+
+async fn engine_figures(addr: &str) -> anyhow::Result<EngineFigures> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let scrape = async {
+        let mut conn = tokio::net::TcpStream::connect(addr).await?;
+        conn.write_all(b"GET /metrics HTTP/1.1\r\nHost: thresher\r\nConnection: close\r\n\r\n").await?;
+        let mut out = String::new();
+        conn.read_to_string(&mut out).await?;
+        anyhow::Ok(out)
+    };
+    let text = tokio::time::timeout(Duration::from_secs(5), scrape)
+        .await
+        .map_err(anyhow::Error::from)
+        .and_then(|r| r)
+        .with_context(|| format!("cannot read the server's metrics at {addr} (its --metrics-addr)"))?;
+    let series = |name: &str| {
+        text.lines().find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse::<f64>().ok()).with_context(
+            || format!("the metrics at {addr} have no {name} (is it a Thresher server's --metrics-addr?)"),
+        )
+    };
+    Ok(EngineFigures {
+        cpu_seconds: series("thresher_engine_cpu_seconds_total")?,
+        documents: series("thresher_documents_total")?,
+    })
 }

@@ -1,10 +1,12 @@
 //! Prometheus metrics on their own HTTP port (`--metrics-addr`, off by default): calls by
-//! method and status, latency histograms, documents and bytes processed, and, read from the
+//! method and status, latency histograms, documents and bytes processed, the engine's CPU
+//! time, and, read from the
 //! active ruleset and the reloader at each scrape, per-rule calls, hits, errors and time,
 //! reloads by outcome and the active ruleset version.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
 use http_body_util::Full;
@@ -43,6 +45,7 @@ pub struct Metrics {
     latency: LatencyFamily,
     documents: Counter,
     bytes: Counter,
+    engine_cpu: Counter<f64, AtomicU64>,
 }
 
 /// Latency buckets: 100 µs to about 6.5 s, doubling.
@@ -58,6 +61,7 @@ impl Metrics {
         let latency: LatencyFamily = Family::new_with_constructor(latency_histogram);
         let documents = Counter::default();
         let bytes = Counter::default();
+        let engine_cpu = Counter::<f64, AtomicU64>::default();
         registry.register(
             "calls",
             "Calls answered (for ProcessStream: documents), by method and gRPC status code",
@@ -70,8 +74,13 @@ impl Metrics {
         );
         registry.register("documents", "Documents processed (answered without error)", documents.clone());
         registry.register("document_bytes", "Bytes of document text processed", bytes.clone());
+        registry.register(
+            "engine_cpu_seconds",
+            "CPU time of the document threads inside the engine (rules, boilerplate, claims), all documents",
+            engine_cpu.clone(),
+        );
         registry.register_collector(Box::new(RulesCollector { rules }));
-        Self { registry, calls, latency, documents, bytes }
+        Self { registry, calls, latency, documents, bytes, engine_cpu }
     }
 
     /// Records one document's answer: `code` is the gRPC status code name ("OK", ...).
@@ -81,6 +90,12 @@ impl Metrics {
             self.documents.inc();
             self.bytes.inc_by(text_bytes as u64);
         }
+    }
+
+    /// Adds the CPU time a document thread spent in the engine on one document: beside the
+    /// process's CPU time it tells how much of the server's work the rules and the engine are.
+    pub fn record_engine_cpu(&self, cpu: Duration) {
+        self.engine_cpu.inc_by(cpu.as_secs_f64());
     }
 
     /// Records one call that processes no document (the admin calls).

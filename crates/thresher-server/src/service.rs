@@ -89,12 +89,18 @@ impl ThresherService {
             return Err(status::not_ready(self.rules.dir(), first_error.as_deref()));
         };
         let options = ProcessOptions { deadline, ..self.options.clone() };
-        let (doc, outcome) = tokio::task::spawn_blocking(move || {
+        let (doc, outcome, cpu) = tokio::task::spawn_blocking(move || {
+            // The thread's CPU clock, not the wall clock: a document thread shares its core
+            // with the network thread, and time waiting for the core is not the engine's.
+            let started = cpu_time::ThreadTime::try_now().ok();
             let outcome = active.ruleset.process(&doc, &options);
-            (doc, outcome)
+            (doc, outcome, started.and_then(|s| s.try_elapsed().ok()))
         })
         .await
         .map_err(|e| status::task_failed(&e))?;
+        if let Some(cpu) = cpu {
+            self.metrics.record_engine_cpu(cpu);
+        }
         let outcome = outcome.map_err(|e| status::from_engine(&e))?;
         let explanation = explain
             .then(|| thresher_engine::explain::render(&doc.text, &outcome, thresher_engine::explain::Style::PLAIN));
