@@ -91,3 +91,36 @@ fn a_missing_corpus_is_a_clear_error() {
     assert!(!zero.status.success());
     assert!(String::from_utf8_lossy(&zero.stderr).contains("--threads must be at least 1"), "{zero:?}");
 }
+
+/// The scheduling policy of each of `pid`'s threads (0 normal, 3 SCHED_BATCH).
+#[cfg(target_os = "linux")]
+fn policies(pid: u32) -> Vec<i32> {
+    let mut out = Vec::new();
+    for task in std::fs::read_dir(format!("/proc/{pid}/task")).unwrap() {
+        let sched = std::fs::read_to_string(task.unwrap().path().join("sched")).unwrap_or_default();
+        let policy: Option<i32> =
+            sched.lines().find_map(|l| l.strip_prefix("policy")?.trim_start().strip_prefix(':')?.trim().parse().ok());
+        out.extend(policy);
+    }
+    out
+}
+
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn network_threads_run_batch_scheduled_and_document_threads_do_not() {
+    let server = Server::start(&[]).await;
+    let mut client = server.client().await;
+    for _ in 0..4 {
+        client.process(thresher_e2e::request("m", "The minister said the talks ended.")).await.unwrap();
+    }
+    let on = policies(server.pid());
+    assert!(on.contains(&3), "a network thread runs SCHED_BATCH: {on:?}");
+    // The main thread, and the document thread put back before its first document.
+    assert!(on.iter().filter(|&&p| p == 0).count() >= 2, "{on:?}");
+
+    let off = Server::start(&["--io-batch", "false"]).await;
+    let mut client = off.client().await;
+    client.process(thresher_e2e::request("m", "The minister said the talks ended.")).await.unwrap();
+    let off = policies(off.pid());
+    assert!(!off.is_empty() && off.iter().all(|&p| p == 0), "{off:?}");
+}

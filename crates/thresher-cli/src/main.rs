@@ -171,9 +171,12 @@ fn serve(config: thresher_server::Config) -> anyhow::Result<ExitCode> {
     // network side needs a fraction of the CPU: with fewer threads for it, fewer threads take
     // turns on each core and evict the engine's caches (on 2 cores, one network thread
     // instead of two gave 9% more throughput on news articles; see BENCHMARKS.md).
+    // The network threads do not preempt documents mid-way (see thresher_server::sched).
+    thresher_server::sched::set_network_batch(config.io_batch);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(config.io_threads())
         .max_blocking_threads(config.worker_threads())
+        .on_thread_start(thresher_server::sched::runtime_thread_started)
         .enable_all()
         .build()
         .context("starting the async runtime")?;

@@ -13,6 +13,7 @@ pub mod convert;
 pub mod linger;
 pub mod metrics;
 pub mod reload;
+pub mod sched;
 pub mod service;
 pub mod status;
 pub mod watch;
@@ -71,6 +72,11 @@ pub struct Config {
     /// fewer I/O threads leave the cores, and their caches, to the documents.
     #[arg(long, env = "THRESHER_IO_THREADS", default_value_t = 0)]
     pub io_threads: usize,
+    /// Schedule the network threads SCHED_BATCH (Linux): a thread woken by a packet then does
+    /// not preempt a document mid-way, and handles everything that arrived meanwhile when it
+    /// runs. Needs no privilege; `--io-batch false` leaves every thread in the normal policy.
+    #[arg(long, env = "THRESHER_IO_BATCH", default_value_t = true, action = clap::ArgAction::Set)]
+    pub io_batch: bool,
     /// Documents the server works on at once, across all calls; beyond that it answers
     /// RESOURCE_EXHAUSTED at once instead of queueing.
     #[arg(long, env = "THRESHER_MAX_IN_FLIGHT", default_value_t = 256)]
