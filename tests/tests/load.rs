@@ -31,6 +31,19 @@ fn check(report: &serde_json::Value) {
     assert!(0.0 < p50 && p50 <= p99 && p99 <= max, "{report}");
     assert!(report["server"]["peak_rss_mb"].as_f64().unwrap() > 1.0, "{report}");
     assert!(report["server"]["cpu_cores_used"].as_f64().is_some(), "{report}");
+    assert!(report["generator"]["cpu_cores_used"].as_f64().is_some_and(|c| c >= 0.0), "{report}");
+}
+
+#[tokio::test]
+async fn failed_documents_are_counted_by_their_status_in_both_modes() {
+    // Four of the five seed documents are longer than 3,000 bytes.
+    let server = Server::start(&["--max-document-bytes", "3000"]).await;
+    for mode in ["unary", "stream"] {
+        let report = load(&server, &["--mode", mode, "--concurrency", "2"]);
+        let failed = report["errors"]["INVALID_ARGUMENT"].as_u64().unwrap_or(0);
+        let documents = report["documents"].as_u64().unwrap();
+        assert!(failed > documents / 2 && failed < documents, "{mode}: {report}");
+    }
 }
 
 #[tokio::test]
