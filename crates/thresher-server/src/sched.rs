@@ -6,7 +6,7 @@
 //! thread's caches with it, and the network thread does one request's worth of work before
 //! it sleeps again. Scheduled `SCHED_BATCH`, a woken network thread does not preempt: it
 //! waits for a core that is free or for the end of the running thread's slice, and then
-//! handles every request that has arrived meanwhile. On two cores this gave 17–23% more
+//! handles every request that has arrived meanwhile. On two cores this gave 17–26% more
 //! documents a second with a lower p99 (BENCHMARKS.md, step 52).
 //!
 //! `SCHED_BATCH` needs no privilege and keeps the thread's nice value. Document threads stay
