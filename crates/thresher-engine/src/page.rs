@@ -851,9 +851,11 @@ fn names_a_date(line: &str) -> bool {
         || line.as_bytes().windows(3).any(|w| w[0].is_ascii_digit() && w[1] == b':' && w[2].is_ascii_digit())
 }
 
-fn norm_key(line: &str) -> String {
+/// `line`'s repeat key appended to `key`: the line without its markup, lower-cased, its
+/// words joined by single spaces, without a final stop, colon or mark.
+fn norm_key_into(line: &str, key: &mut String) {
     let bare = markup_trimmed(line);
-    let mut key = String::with_capacity(bare.len());
+    let start = key.len();
     if bare.is_ascii() {
         // Words joined by single spaces: a run of whitespace (as `char::is_whitespace` has
         // it, vertical tab included) is one space; `bare` starts and ends with none.
@@ -872,7 +874,7 @@ fn norm_key(line: &str) -> String {
     } else if bare.contains('Σ') {
         // A capital sigma lower-cases by where it stands in its word: the whole line at once.
         for w in bare.to_lowercase().split_whitespace() {
-            if !key.is_empty() {
+            if key.len() > start {
                 key.push(' ');
             }
             key.push_str(w);
@@ -897,7 +899,14 @@ fn norm_key(line: &str) -> String {
             }
         }
     }
-    key.truncate(key.trim_end_matches(['.', ':', '!', '?']).len());
+    let kept = key.get(start..).map_or(0, |k| k.trim_end_matches(['.', ':', '!', '?']).len());
+    key.truncate(start + kept);
+}
+
+#[cfg(test)]
+fn norm_key(line: &str) -> String {
+    let mut key = String::new();
+    norm_key_into(line, &mut key);
     key
 }
 
@@ -974,10 +983,24 @@ impl Facts {
     fn of(ctx: &PageCtx) -> Self {
         let texts: Vec<&str> = ctx.paras.iter().map(|s| s.slice(&ctx.text)).collect();
         let mut lines: Vec<LineFacts> = texts.iter().map(|t| LineFacts::of(t)).collect();
-        let mut seen: std::collections::HashSet<String, ahash::RandomState> = std::collections::HashSet::default();
+        // Each line's key is appended to one buffer and kept there if it is new: no string
+        // per line.
+        let mut keys = String::with_capacity(ctx.text.len());
+        let mut seen: hashbrown::HashTable<(usize, usize)> = hashbrown::HashTable::with_capacity(texts.len());
+        let hasher = ahash::RandomState::new();
         for (f, t) in lines.iter_mut().zip(&texts) {
-            let key = norm_key(t);
-            f.repeat = !key.is_empty() && !seen.insert(key);
+            let start = keys.len();
+            norm_key_into(t, &mut keys);
+            let Some(key) = keys.get(start..).filter(|k| !k.is_empty()) else { continue };
+            let hash = hasher.hash_one(key);
+            let slot = |&(a, b): &(usize, usize)| keys.get(a..b).unwrap_or_default();
+            if seen.find(hash, |k| slot(k) == key).is_some() {
+                f.repeat = true;
+                keys.truncate(start);
+            } else {
+                let end = keys.len();
+                seen.insert_unique(hash, (start, end), |k| hasher.hash_one(slot(k)));
+            }
         }
         let title = tokens(&ctx.title);
         let first = texts.first().map(|t| tokens(t)).unwrap_or_default();
@@ -1619,6 +1642,27 @@ New bakery opens on the high street\n12:30\nSchool choir wins regional contest\n
         #[test]
         fn the_repeat_key_joins_words_by_single_spaces(line in "[aB .:!?*#|\\-\t\n\x0b\x0c\r_“”—ÉİΣσΑ\u{a0}\u{2009}\u{212a}]{0,24}") {
             proptest::prop_assert_eq!(norm_key(&line), norm_key_by_words(&line), "{:?}", line);
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        #[test]
+        fn a_line_repeats_when_its_key_came_before(picks in proptest::collection::vec(0usize..12, 1..24)) {
+            const LINES: [&str; 12] = [
+                "Read more", "read  more.", "READ MORE!", "Read more stories", "** ##", "Photo: AFP",
+                "photo: afp", "Σίσυφος είπε", "σίσυφος  είπε.", "The minister said the talks ended.",
+                "The minister said the talks ended", "Read",
+            ];
+            let text = picks.iter().map(|&i| LINES[i]).collect::<Vec<_>>().join("\n");
+            let p = page(&text);
+            // A set of the keys as first written, one string each.
+            let mut seen = std::collections::HashSet::new();
+            for (i, span) in p.ctx.paras.iter().enumerate() {
+                let key = norm_key_by_words(span.slice(&p.ctx.text));
+                let repeat = !key.is_empty() && !seen.insert(key);
+                proptest::prop_assert_eq!(p.facts.line(i).repeat, repeat, "line {} of {:?}", i, text);
+            }
         }
     }
 
