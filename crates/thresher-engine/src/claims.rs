@@ -922,7 +922,7 @@ impl Registry {
             if text[..start].chars().next_back().is_some_and(char::is_alphanumeric) {
                 continue;
             }
-            let toks = tokens(&text[start..end], base + start);
+            let toks = sent.between(base + start, base + end);
             let name = person_name(&toks);
             let n_words = name.split_whitespace().count();
             if !(2..=4).contains(&n_words) {
