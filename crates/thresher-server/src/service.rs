@@ -90,9 +90,9 @@ impl ThresherService {
         };
         let options = ProcessOptions { deadline, ..self.options.clone() };
         let (doc, outcome, cpu) = tokio::task::spawn_blocking(move || {
+            crate::sched::document_thread();
             // The thread's CPU clock, not the wall clock: a document thread shares its core
             // with the network thread, and time waiting for the core is not the engine's.
-            crate::sched::document_thread();
             let started = cpu_time::ThreadTime::try_now().ok();
             let outcome = active.ruleset.process(&doc, &options);
             (doc, outcome, started.and_then(|s| s.try_elapsed().ok()))
