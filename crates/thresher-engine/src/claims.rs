@@ -246,12 +246,15 @@ fn classes(w: &str) -> u16 {
 #[derive(Debug, Clone, Copy)]
 struct Tok<'t> {
     text: &'t str,
+    /// `text` lower-cased, as a slice of the document lower-cased once (see [`Lowered`]), when
+    /// that keeps every character where it was.
+    lower: Option<&'t str>,
     span: Span,
 }
 
 impl<'t> Tok<'t> {
     fn lower(&self) -> Cow<'t, str> {
-        lowercase(self.text)
+        self.lower.map_or_else(|| lowercase(self.text), Cow::Borrowed)
     }
 
     fn is_cap(&self) -> bool {
@@ -269,7 +272,12 @@ impl<'t> Tok<'t> {
 
     /// The word without a trailing stop, apostrophe or possessive `'s`, lower-cased.
     fn bare(&self) -> Cow<'t, str> {
-        lowercase(self.bare_text())
+        let bare = self.bare_text();
+        // The bare word is a prefix of the word: its lower case is a prefix of the word's.
+        match self.lower.and_then(|l| l.get(..bare.len())) {
+            Some(l) => Cow::Borrowed(l),
+            None => lowercase(bare),
+        }
     }
 
     /// [`Tok::bare`] before lower-casing.
@@ -303,7 +311,47 @@ fn lowercase(s: &str) -> Cow<'_, str> {
     }
 }
 
-fn tokens(text: &str, base: usize) -> Vec<Tok<'_>> {
+/// A text lower-cased once, for the words read from it: most words are compared in lower
+/// case, many of them several times, and lower-casing each word on its own took a third of the
+/// finder's allocations.
+struct Lowered {
+    /// The text lower-cased, when every character's lower case has the same length in UTF-8
+    /// (so that any slice of the text lower-cases to the same slice of this) and none depends
+    /// on where it stands (the capital sigma). None otherwise: words are lower-cased one by one.
+    text: Option<String>,
+}
+
+impl Lowered {
+    fn of(text: &str) -> Self {
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text;
+        // Runs of ASCII are lower-cased in place; only the other characters are looked up.
+        loop {
+            let run = rest.bytes().position(|b| !b.is_ascii()).unwrap_or(rest.len());
+            let start = out.len();
+            out.push_str(&rest[..run]);
+            if let Some(copied) = out.get_mut(start..) {
+                copied.make_ascii_lowercase();
+            }
+            let Some(c) = rest[run..].chars().next() else { return Self { text: Some(out) } };
+            let mut lower = c.to_lowercase();
+            match (lower.next(), lower.next()) {
+                (Some(l), None) if l.len_utf8() == c.len_utf8() && c != 'Σ' => out.push(l),
+                _ => return Self { text: None },
+            }
+            rest = &rest[run + c.len_utf8()..];
+        }
+    }
+
+    /// The lower case of `text[from..to]`, if it is a slice of this.
+    fn get(&self, from: usize, to: usize) -> Option<&str> {
+        self.text.as_deref()?.get(from..to)
+    }
+}
+
+/// The tokens of `text`, whose lower case is `lower` when it is known (a slice of
+/// [`Lowered`], at the same offsets); `base` is where `text` starts in the document.
+fn tokens<'t>(text: &'t str, lower: Option<&'t str>, base: usize) -> Vec<Tok<'t>> {
     // About one token per six bytes of news prose: most sentences need no second allocation.
     let mut out = Vec::with_capacity(text.len() / 6 + 1);
     out.extend(word_spans(text).map(|(start, end)| {
@@ -311,7 +359,8 @@ fn tokens(text: &str, base: usize) -> Vec<Tok<'_>> {
         let t = &text[start..end];
         let trimmed =
             if t.len() > 1 && t.ends_with('.') && !t[..t.len() - 1].contains('.') { &t[..t.len() - 1] } else { t };
-        Tok { text: trimmed, span: Span::new(base + start, base + start + trimmed.len()) }
+        let lower = lower.and_then(|l| l.get(start..start + trimmed.len()));
+        Tok { text: trimmed, lower, span: Span::new(base + start, base + start + trimmed.len()) }
     }));
     out
 }
@@ -321,61 +370,82 @@ fn tokens(text: &str, base: usize) -> Vec<Tok<'_>> {
 /// and tokenising each of those pieces again cost more than the rest of the finder's reading.
 struct Sent<'t> {
     text: &'t str,
+    /// `text` lower-cased at the same offsets, when it can be (see [`Lowered`]).
+    lower: Option<&'t str>,
     base: usize,
     toks: Vec<Tok<'t>>,
 }
 
 impl<'t> Sent<'t> {
-    fn new(text: &'t str, base: usize) -> Self {
-        Self { text, base, toks: tokens(text, base) }
+    fn new(text: &'t str, lower: Option<&'t str>, base: usize) -> Self {
+        Self { text, lower, base, toks: tokens(text, lower, base) }
     }
 
     /// `tokens(&text[from..to], from)`, positions of the whole text (char boundaries within the
-    /// sentence). Tokens that lie inside are copied; only a word cut by either end is
-    /// tokenised again. (A word's sentence-final full stop, cut from its token, changes
-    /// nothing: the piece up to the stop tokenises to the same word.)
-    fn between(&self, from: usize, to: usize) -> Vec<Tok<'t>> {
+    /// sentence). Borrowed from the sentence's tokens when no word is cut by either end (most
+    /// pieces end at a word); otherwise they are copied and only a cut word is tokenised again.
+    /// (A word's sentence-final full stop, cut from its token, changes nothing: the piece up to
+    /// the stop tokenises to the same word.)
+    fn between(&self, from: usize, to: usize) -> Cow<'_, [Tok<'t>]> {
         let (from, to) = (from.max(self.base), to.min(self.base + self.text.len()));
-        let mut out = Vec::new();
         if from >= to {
-            return out;
+            return Cow::Borrowed(&[]);
         }
-        let piece = |a: usize, b: usize| tokens(&self.text[a - self.base..b - self.base], a);
+        let piece = |a: usize, b: usize| {
+            let (a_in, b_in) = (a - self.base, b - self.base);
+            tokens(&self.text[a_in..b_in], self.lower.and_then(|l| l.get(a_in..b_in)), a)
+        };
         let first = self.toks.partition_point(|t| t.span.start < from);
-        if let Some(t) = first.checked_sub(1).and_then(|i| self.toks.get(i))
-            && t.span.end > from
-        {
+        let end = self.toks.partition_point(|t| t.span.start < to);
+        let inside = self.toks.get(first..end).unwrap_or_default();
+        let cut_before = first.checked_sub(1).and_then(|i| self.toks.get(i)).filter(|t| t.span.end > from);
+        let cut_after = inside.last().is_some_and(|t| t.span.end > to);
+        if cut_before.is_none() && !cut_after {
+            return Cow::Borrowed(inside);
+        }
+        let mut out = Vec::with_capacity(inside.len() + 2);
+        if let Some(t) = cut_before {
             out.extend(piece(from, t.span.end.min(to)));
         }
-        for t in self.toks.get(first..).unwrap_or_default().iter().take_while(|t| t.span.start < to) {
+        for t in inside {
             if t.span.end <= to {
                 out.push(*t);
             } else {
                 out.extend(piece(t.span.start, to));
             }
         }
-        out
+        Cow::Owned(out)
     }
 
     /// The last `n` tokens before `at` (as [`Sent::between`] from the sentence's start has
-    /// them), without copying the ones before.
-    fn last_before(&self, at: usize, n: usize) -> Vec<Tok<'t>> {
+    /// them), without reading the ones before.
+    fn last_before(&self, at: usize, n: usize) -> Cow<'_, [Tok<'t>]> {
         let k = self.toks.partition_point(|t| t.span.start < at);
         // Tokenising from a token's start gives the same tokens from there on.
         let from = k.checked_sub(n + 1).and_then(|i| self.toks.get(i)).map_or(self.base, |t| t.span.start);
-        let mut out = self.between(from, at);
-        out.drain(..out.len().saturating_sub(n));
-        out
+        let toks = self.between(from, at);
+        let skip = toks.len().saturating_sub(n);
+        match toks {
+            Cow::Borrowed(toks) => Cow::Borrowed(toks.get(skip..).unwrap_or_default()),
+            Cow::Owned(mut toks) => {
+                toks.drain(..skip);
+                Cow::Owned(toks)
+            }
+        }
     }
 
     /// The first `n` tokens from `at` to the sentence's end.
-    fn first_after(&self, at: usize, n: usize) -> Vec<Tok<'t>> {
+    fn first_after(&self, at: usize, n: usize) -> Cow<'_, [Tok<'t>]> {
         let k = self.toks.partition_point(|t| t.span.start < at);
         // Up to the end of a token, the tokens are those of the piece up to the sentence's end.
         let to = self.toks.get(k + n).map_or(self.base + self.text.len(), |t| t.span.start);
-        let mut out = self.between(at, to);
-        out.truncate(n);
-        out
+        match self.between(at, to) {
+            Cow::Borrowed(toks) => Cow::Borrowed(toks.get(..n.min(toks.len())).unwrap_or_default()),
+            Cow::Owned(mut toks) => {
+                toks.truncate(n);
+                Cow::Owned(toks)
+            }
+        }
     }
 }
 
@@ -1227,7 +1297,11 @@ pub fn find(text: &str, pieces: &[(Span, usize)], know: &SpeakerKnowledge) -> Fi
             sentences.push((s, para));
         }
     }
-    let sents: Vec<Sent<'_>> = sentences.iter().map(|(s, _)| Sent::new(s.span.slice(text), s.span.start)).collect();
+    let lowered = Lowered::of(text);
+    let sents: Vec<Sent<'_>> = sentences
+        .iter()
+        .map(|(s, _)| Sent::new(s.span.slice(text), lowered.get(s.span.start, s.span.end), s.span.start))
+        .collect();
     let mut reg = Registry::default();
     for sent in &sents {
         reg.scan(sent, know);
@@ -1745,7 +1819,7 @@ mod tests {
     proptest::proptest! {
         #[test]
         fn a_words_surname_key_is_that_of_its_bare_form(text in "[A-Za-z][a-zA-Z0-9.'’\\-yiÉéΣς]{0,12}") {
-            let tok = Tok { text: &text, span: Span::new(0, text.len()) };
+            let tok = Tok { text: &text, lower: None, span: Span::new(0, text.len()) };
             // The buffer holds a longer key first: each key replaces what was there.
             let mut key = String::from("previous key");
             tok.surname_key_into(&mut key);
@@ -1760,16 +1834,40 @@ mod tests {
 
     proptest::proptest! {
         #[test]
+        fn a_word_lower_cased_with_its_document_is_the_word_lower_cased(
+            text in "[a-zA-Z0-9 .,;:'’\\-()“”ÉéÀΣσςΔİIẞßKЖж\u{301}_]{0,40}",
+        ) {
+            let lowered = Lowered::of(&text);
+            if lowered.text.is_some() {
+                proptest::prop_assert_eq!(lowered.text.clone(), Some(text.to_lowercase()));
+            } else {
+                // Only a character whose lower case moves the text, or a capital sigma, stops it.
+                proptest::prop_assert!(text.chars().any(|c| c == 'Σ' || c.to_lowercase().to_string().len() != c.len_utf8()));
+            }
+            for t in tokens(&text, lowered.get(0, text.len()), 0) {
+                proptest::prop_assert_eq!(t.lower(), lowercase(t.text));
+                proptest::prop_assert_eq!(t.bare(), lowercase(t.bare_text()));
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
         fn a_sentences_tokens_between_two_points_are_the_tokens_of_that_piece(
             text in "[a-zA-Z0-9 .,;:'’\\-()\\[\\]—–“”é\u{301}Ж_\u{2009}]{0,40}",
             a in 0usize..48, b in 0usize..48, base in 0usize..3,
         ) {
-            let sent = Sent::new(&text, base);
+            let lowered = Lowered::of(&text);
+            let sent = Sent::new(&text, lowered.get(0, text.len()), base);
             let (a, b) = (floor_boundary(&text, a.min(b)), floor_boundary(&text, a.max(b)));
             let want: Vec<(String, Span)> =
-                tokens(&text[a..b], base + a).iter().map(|t| (t.text.to_owned(), t.span)).collect();
+                tokens(&text[a..b], None, base + a).iter().map(|t| (t.text.to_owned(), t.span)).collect();
             let got: Vec<(String, Span)> =
                 sent.between(base + a, base + b).iter().map(|t| (t.text.to_owned(), t.span)).collect();
+            // Each token's lower case, taken from the sentence's, is the word's own.
+            for t in sent.between(base + a, base + b).iter() {
+                proptest::prop_assert_eq!(t.lower(), lowercase(t.text));
+            }
             proptest::prop_assert_eq!(got, want, "{:?} {}..{}", text, a, b);
             let texts = |toks: &[Tok<'_>]| toks.iter().map(|t| (t.text.to_owned(), t.span)).collect::<Vec<_>>();
             let before = sent.between(base, base + b);
