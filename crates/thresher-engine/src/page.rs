@@ -858,18 +858,17 @@ fn norm_key_into(line: &str, key: &mut String) {
     let start = key.len();
     if bare.is_ascii() {
         // Words joined by single spaces: a run of whitespace (as `char::is_whitespace` has
-        // it, vertical tab included) is one space; `bare` starts and ends with none.
-        let mut space = false;
-        for b in bare.bytes() {
-            if matches!(b, b' ' | b'\t'..=b'\r') {
-                space = true;
-                continue;
-            }
-            if space {
+        // it, vertical tab included) is one space; `bare` starts and ends with none. Each
+        // word is copied whole and lower-cased in place.
+        for word in bare.split(|c: char| matches!(c, ' ' | '\t'..='\r')).filter(|w| !w.is_empty()) {
+            if key.len() > start {
                 key.push(' ');
-                space = false;
             }
-            key.push(char::from(b.to_ascii_lowercase()));
+            let at = key.len();
+            key.push_str(word);
+            if let Some(copied) = key.get_mut(at..) {
+                copied.make_ascii_lowercase();
+            }
         }
     } else if bare.contains('Σ') {
         // A capital sigma lower-cases by where it stands in its word: the whole line at once.

@@ -25,7 +25,6 @@ impl Paragraphs {
         let (mut blank_gaps, mut gaps) = (0usize, 0usize);
         let mut newlines_since_last = 0usize;
         let mut line_start = 0usize;
-        let mut i = 0usize;
         let mut push_line = |start: usize, end: usize, newlines: &mut usize| {
             let line = &text[start..end];
             let trimmed = line.trim();
@@ -43,19 +42,15 @@ impl Paragraphs {
             *newlines = 0;
             spans.push(Span::new(s, s + trimmed.len()));
         };
-        while i < bytes.len() {
-            match bytes[i] {
-                b'\n' | b'\r' => {
-                    push_line(line_start, i, &mut newlines_since_last);
-                    if bytes[i] == b'\r' && bytes.get(i + 1) == Some(&b'\n') {
-                        i += 1;
-                    }
-                    newlines_since_last += 1;
-                    i += 1;
-                    line_start = i;
-                }
-                _ => i += 1,
+        // Line ends found by `memchr`, many bytes at a time; the `\n` of a `\r\n` is skipped.
+        for at in memchr::memchr2_iter(b'\n', b'\r', bytes) {
+            if at < line_start {
+                continue;
             }
+            push_line(line_start, at, &mut newlines_since_last);
+            let crlf = bytes[at] == b'\r' && bytes.get(at + 1) == Some(&b'\n');
+            newlines_since_last += 1;
+            line_start = at + 1 + usize::from(crlf);
         }
         push_line(line_start, bytes.len(), &mut newlines_since_last);
         Self { spans, blank_line_separated: gaps > 0 && blank_gaps * 2 >= gaps }
@@ -92,6 +87,47 @@ mod tests {
         let t = "a\r\nb\rc\r\n\r\nd";
         let p = Paragraphs::split(t);
         assert_eq!(texts(t, &p), ["a", "b", "c", "d"]);
+    }
+
+    /// [`Paragraphs::split`] as first written, byte by byte.
+    fn split_by_bytes(text: &str) -> (Vec<Span>, bool) {
+        let bytes = text.as_bytes();
+        let (mut spans, mut gaps, mut blank_gaps, mut newlines) = (Vec::new(), 0usize, 0usize, 0usize);
+        let mut push_line = |start: usize, end: usize, newlines: &mut usize| {
+            let line = &text[start..end];
+            if line.trim().is_empty() {
+                return;
+            }
+            let s = start + line.len() - line.trim_start().len();
+            if !spans.is_empty() {
+                gaps += 1;
+                blank_gaps += usize::from(*newlines >= 2);
+            }
+            *newlines = 0;
+            spans.push(Span::new(s, s + line.trim().len()));
+        };
+        let (mut i, mut line_start) = (0, 0);
+        while i < bytes.len() {
+            if matches!(bytes[i], b'\n' | b'\r') {
+                push_line(line_start, i, &mut newlines);
+                if bytes[i] == b'\r' && bytes.get(i + 1) == Some(&b'\n') {
+                    i += 1;
+                }
+                newlines += 1;
+                line_start = i + 1;
+            }
+            i += 1;
+        }
+        push_line(line_start, bytes.len(), &mut newlines);
+        (spans, gaps > 0 && blank_gaps * 2 >= gaps)
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn line_ends_found_by_memchr_split_as_byte_by_byte(text in "[ab \t\r\n\u{a0}\u{2028}é]{0,40}") {
+            let p = Paragraphs::split(&text);
+            proptest::prop_assert_eq!((p.spans, p.blank_line_separated), split_by_bytes(&text));
+        }
     }
 
     #[test]
