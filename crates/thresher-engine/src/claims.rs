@@ -456,6 +456,17 @@ impl<'t> Sent<'t> {
 /// tokenised many times. ASCII is read byte by byte; of the other characters, a few per
 /// sentence, those of the General Punctuation block (quotation marks, dashes, spaces: no
 /// letters, digits or marks) are answered at once and only the rest ask a regex their class.
+/// The ASCII bytes a word goes on through: letters, digits and `.'-` (no byte beyond ASCII).
+const WORD_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 128 {
+        table[b] = (b as u8).is_ascii_alphanumeric() || matches!(b as u8, b'.' | b'\'' | b'-');
+        b += 1;
+    }
+    table
+};
+
 fn word_spans(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
     static STARTS: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[\p{L}\p{N}]").unwrap_or_else(|_| unreachable!()));
     static GOES_ON: LazyLock<Regex> =
@@ -467,23 +478,21 @@ fn word_spans(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
         let punctuation = ('\u{2000}'..='\u{206f}').contains(&c);
         (c, !punctuation && re.is_match(&text[i..i + c.len_utf8()]))
     };
-    // Where the word that goes on from `i` ends.
+    // Where the word that goes on from `i` ends: runs of ASCII word bytes are passed over by a
+    // table lookup per byte; a character beyond ASCII is asked its class.
     let word_end = move |mut i: usize| {
-        while let Some(&b) = bytes.get(i) {
-            if b.is_ascii() {
-                if !(b.is_ascii_alphanumeric() || matches!(b, b'.' | b'\'' | b'-')) {
-                    break;
-                }
-                i += 1;
-            } else {
-                let (c, goes_on) = wide(i, &GOES_ON);
-                if !(goes_on || c == '’') {
-                    break;
-                }
-                i += c.len_utf8();
+        loop {
+            let rest = bytes.get(i..).unwrap_or_default();
+            i += rest.iter().position(|&b| !WORD_BYTES[usize::from(b)]).unwrap_or(rest.len());
+            if bytes.get(i).is_none_or(u8::is_ascii) {
+                return i;
             }
+            let (c, goes_on) = wide(i, &GOES_ON);
+            if !(goes_on || c == '’') {
+                return i;
+            }
+            i += c.len_utf8();
         }
-        i
     };
     let mut i = 0;
     std::iter::from_fn(move || {
@@ -1425,11 +1434,9 @@ fn claim_in(
             .map(|q| q.end)
             .into_iter()
             .chain(
-                st[window..m.start()]
-                    .char_indices()
-                    .rev()
-                    .find(|(_, c)| matches!(c, ';' | ':'))
-                    .map(|(p, c)| base + window + p + c.len_utf8()),
+                // ASCII marks: found by bytes, from the end.
+                memchr::memrchr2(b';', b':', st.as_bytes().get(window..m.start()).unwrap_or_default())
+                    .map(|p| base + window + p + 1),
             )
             .max()
             .unwrap_or(base)
