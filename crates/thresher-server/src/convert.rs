@@ -100,66 +100,57 @@ fn for_each_span(out: &engine::Outcome, mut f: impl FnMut(engine::Span)) {
     }
 }
 
-/// Builds the response for `out`, computed from `text`, with offsets in `encoding`.
+/// Builds the response for `out`, computed from `text`, with offsets in `encoding`. The
+/// outcome's strings move into the response: it is not needed afterwards.
 pub fn response(text: &str, out: engine::Outcome, encoding: engine::OffsetEncoding) -> pb::ProcessResponse {
     let mut spans = Spans::new(text, encoding, &out);
-    let removals = out
-        .removals
-        .iter()
-        .map(|r| pb::Removal {
-            span: spans.next(),
-            kind: r.kind.clone(),
-            rule: r.rule.clone(),
-            text: r.span.slice(text).to_owned(),
-        })
+    let engine::Outcome { document_id, outlet, clean_text, removals, claims, ruleset_version, diagnostics, .. } = out;
+    let removals = removals
+        .into_iter()
+        .map(|r| pb::Removal { span: spans.next(), kind: r.kind, rule: r.rule, text: r.span.slice(text).to_owned() })
         .collect();
-    let claims = out
-        .claims
-        .iter()
+    let claims = claims
+        .into_iter()
         .map(|c| {
             let span = spans.next();
             let speaker_span = c.speaker.span.and_then(|_| spans.next());
             pb::Claim {
                 span,
                 text: c.span.slice(text).to_owned(),
-                speaker: Some(pb::Speaker {
-                    name: c.speaker.name.clone(),
-                    canonical: c.speaker.canonical.clone(),
-                    span: speaker_span,
-                }),
+                speaker: Some(pb::Speaker { name: c.speaker.name, canonical: c.speaker.canonical, span: speaker_span }),
                 form: claim_form(c.form) as i32,
-                cue: c.cue.clone(),
+                cue: c.cue,
                 labels: c
                     .labels
-                    .iter()
+                    .into_iter()
                     .map(|l| pb::Label {
-                        name: l.name.clone(),
+                        name: l.name,
                         score: l.score,
-                        rule: l.rule.clone(),
+                        rule: l.rule,
                         evidence: l.evidence.and_then(|_| spans.next()),
                     })
                     .collect(),
                 cue_span: c.cue_span.and_then(|_| spans.next()),
-                source: c.source.as_ref().map(|src| pb::Speaker {
-                    name: src.name.clone(),
-                    canonical: src.canonical.clone(),
+                source: c.source.map(|src| pb::Speaker {
+                    name: src.name,
+                    canonical: src.canonical,
                     span: src.span.and_then(|_| spans.next()),
                 }),
             }
         })
         .collect();
     pb::ProcessResponse {
-        document_id: out.document_id,
+        document_id,
         outlet: Some(pb::Outlet {
-            id: out.outlet.id,
-            name: out.outlet.name,
-            matched_by: outlet_match(out.outlet.matched_by) as i32,
+            id: outlet.id,
+            name: outlet.name,
+            matched_by: outlet_match(outlet.matched_by) as i32,
         }),
-        clean_text: out.clean_text,
+        clean_text,
         removals,
         claims,
-        ruleset: Some(pb::RulesetRef { version: out.ruleset_version }),
-        diagnostics: out.diagnostics.into_iter().map(diagnostic).collect(),
+        ruleset: Some(pb::RulesetRef { version: ruleset_version }),
+        diagnostics: diagnostics.into_iter().map(diagnostic).collect(),
         explanation: String::new(),
         error: None,
     }
