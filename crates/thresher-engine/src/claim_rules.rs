@@ -156,13 +156,13 @@ impl ClaimHandle {
         let mut log = self.lock();
         if is_type {
             if log.kind.as_ref().is_none_or(|k| score > k.label.score) {
-                let label = Label { name: name.to_owned(), score, rule: log.rule.to_string(), evidence };
+                let label = Label { name: name.to_owned(), score, rule: String::from(&*log.rule), evidence };
                 let before = log.kind.replace(Proposal { label, pending });
                 log.kind_before.get_or_insert(before);
             }
             return Ok(());
         }
-        let label = Label { name: name.to_owned(), score, rule: log.rule.to_string(), evidence };
+        let label = Label { name: name.to_owned(), score, rule: String::from(&*log.rule), evidence };
         if let Some(l) = log.labels.iter_mut().find(|l| l.name == name) {
             if label.score > l.score {
                 *l = label;

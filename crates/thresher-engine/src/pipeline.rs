@@ -376,7 +376,9 @@ pub(crate) fn merge(text: &str, mut marks: Vec<Mark>) -> Vec<Removal> {
         }
         out.push((Span::new(start, m.span.end), m.kind, m.rule));
     }
-    out.into_iter().map(|(span, kind, rule)| Removal { span, kind: kind.to_string(), rule: rule.to_string() }).collect()
+    out.into_iter()
+        .map(|(span, kind, rule)| Removal { span, kind: String::from(&*kind), rule: String::from(&*rule) })
+        .collect()
 }
 
 /// Builds `clean_text`: each paragraph without its removed parts, empty ones dropped, joined
