@@ -1404,8 +1404,12 @@ fn claim_in(
         if inside(&s.quotes, cue.start) {
             continue;
         }
-        let word = m.as_str().to_lowercase();
-        let word = word.as_str();
+        // The cue lower-cased: a slice of the sentence's lower case when there is one.
+        let word = sent
+            .lower
+            .and_then(|l| l.get(m.range()))
+            .map_or_else(|| Cow::Owned(m.as_str().to_lowercase()), Cow::Borrowed);
+        let word = &*word;
         if m.as_str().starts_with(char::is_uppercase) && !st[..m.start()].trim().is_empty() {
             continue;
         }
@@ -1516,13 +1520,15 @@ fn claim_in(
         (c != canonical).then_some((m.span, c))
     });
 
-    // The statement's own words: the sentence without its attributions.
-    let attr_letters: usize = attributions
-        .iter()
-        .map(|(c, m)| letters(Span::new(m.span.start.min(c.start), m.span.end.max(c.end)).slice(text)))
-        .sum();
-    let (quoted, total) = (quoted(), total());
-    let content = total.saturating_sub(attr_letters).max(1);
+    // The statement's own words: the sentence without its attributions (counted only when
+    // the sentence quotes: without quotations the claim is reported speech whatever they are).
+    let content = || {
+        let attr_letters: usize = attributions
+            .iter()
+            .map(|(c, m)| letters(Span::new(m.span.start.min(c.start), m.span.end.max(c.end)).slice(text)))
+            .sum();
+        total().saturating_sub(attr_letters).max(1)
+    };
     let after_colon = s.quotes.first().is_some_and(|q| {
         let between = text.get(cue.end.max(mention.span.end)..q.start).unwrap_or("x");
         between.trim() == ":" || between.trim() == ","
@@ -1535,6 +1541,7 @@ fn claim_in(
         REPORTING_TAIL.is_match(tail)
     };
     let attribution_after_quote = starts_quoted && s.quotes.first().is_some_and(|q| cue.start >= q.end);
+    let (quoted, content) = if s.quotes.is_empty() { (0, 1) } else { (quoted(), content()) };
     let form = if s.quotes.is_empty() || quoted * 10 < content {
         if s.quotes.is_empty() { ClaimForm::Indirect } else { ClaimForm::Mixed }
     } else if (attribution_after_quote && !tail_reports(cue.end))
