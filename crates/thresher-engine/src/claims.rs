@@ -246,8 +246,8 @@ fn classes(w: &str) -> u16 {
 #[derive(Debug, Clone, Copy)]
 struct Tok<'t> {
     text: &'t str,
-    /// `text` lower-cased, as a slice of the document lower-cased once (see [`Lowered`]), when
-    /// that keeps every character where it was.
+    /// `text` lower-cased, as a slice of its sentence lower-cased once (see [`lower_into`]),
+    /// when that keeps every character where it was.
     lower: Option<&'t str>,
     span: Span,
 }
@@ -311,46 +311,38 @@ fn lowercase(s: &str) -> Cow<'_, str> {
     }
 }
 
-/// A text lower-cased once, for the words read from it: most words are compared in lower
-/// case, many of them several times, and lower-casing each word on its own took a third of the
+/// Appends `text` lower-cased to `buf` and says where, when every character's lower case has
+/// the same length in UTF-8 (so that any slice of `text` lower-cases to the same slice of the
+/// copy) and none depends on where it stands (the capital sigma). Otherwise appends nothing and
+/// returns None: the words are lower-cased one by one. Most words are compared in lower case,
+/// many of them several times, and lower-casing each word on its own took a third of the
 /// finder's allocations.
-struct Lowered {
-    /// The text lower-cased, when every character's lower case has the same length in UTF-8
-    /// (so that any slice of the text lower-cases to the same slice of this) and none depends
-    /// on where it stands (the capital sigma). None otherwise: words are lower-cased one by one.
-    text: Option<String>,
-}
-
-impl Lowered {
-    fn of(text: &str) -> Self {
-        let mut out = String::with_capacity(text.len());
-        let mut rest = text;
-        // Runs of ASCII are lower-cased in place; only the other characters are looked up.
-        loop {
-            let run = rest.bytes().position(|b| !b.is_ascii()).unwrap_or(rest.len());
-            let start = out.len();
-            out.push_str(&rest[..run]);
-            if let Some(copied) = out.get_mut(start..) {
-                copied.make_ascii_lowercase();
-            }
-            let Some(c) = rest[run..].chars().next() else { return Self { text: Some(out) } };
-            let mut lower = c.to_lowercase();
-            match (lower.next(), lower.next()) {
-                (Some(l), None) if l.len_utf8() == c.len_utf8() && c != 'Σ' => out.push(l),
-                _ => return Self { text: None },
-            }
-            rest = &rest[run + c.len_utf8()..];
+fn lower_into(text: &str, buf: &mut String) -> Option<std::ops::Range<usize>> {
+    let start = buf.len();
+    let mut rest = text;
+    // Runs of ASCII are lower-cased in place; only the other characters are looked up.
+    loop {
+        let run = rest.bytes().position(|b| !b.is_ascii()).unwrap_or(rest.len());
+        let at = buf.len();
+        buf.push_str(&rest[..run]);
+        if let Some(copied) = buf.get_mut(at..) {
+            copied.make_ascii_lowercase();
         }
-    }
-
-    /// The lower case of `text[from..to]`, if it is a slice of this.
-    fn get(&self, from: usize, to: usize) -> Option<&str> {
-        self.text.as_deref()?.get(from..to)
+        let Some(c) = rest[run..].chars().next() else { return Some(start..buf.len()) };
+        let mut lower = c.to_lowercase();
+        match (lower.next(), lower.next()) {
+            (Some(l), None) if l.len_utf8() == c.len_utf8() && c != 'Σ' => buf.push(l),
+            _ => {
+                buf.truncate(start);
+                return None;
+            }
+        }
+        rest = &rest[run + c.len_utf8()..];
     }
 }
 
-/// The tokens of `text`, whose lower case is `lower` when it is known (a slice of
-/// [`Lowered`], at the same offsets); `base` is where `text` starts in the document.
+/// The tokens of `text`, whose lower case is `lower` when it is known (made by
+/// [`lower_into`], at the same offsets); `base` is where `text` starts in the document.
 fn tokens<'t>(text: &'t str, lower: Option<&'t str>, base: usize) -> Vec<Tok<'t>> {
     // About one token per six bytes of news prose: most sentences need no second allocation.
     let mut out = Vec::with_capacity(text.len() / 6 + 1);
@@ -370,7 +362,7 @@ fn tokens<'t>(text: &'t str, lower: Option<&'t str>, base: usize) -> Vec<Tok<'t>
 /// and tokenising each of those pieces again cost more than the rest of the finder's reading.
 struct Sent<'t> {
     text: &'t str,
-    /// `text` lower-cased at the same offsets, when it can be (see [`Lowered`]).
+    /// `text` lower-cased at the same offsets, when it can be (see [`lower_into`]).
     lower: Option<&'t str>,
     base: usize,
     toks: Vec<Tok<'t>>,
@@ -449,13 +441,6 @@ impl<'t> Sent<'t> {
     }
 }
 
-/// The matches of `[\p{L}\p{N}][\p{L}\p{N}\p{M}.'’\-]*|[,;:()\[\]—–]` in `text`, found
-/// without running it (a test holds them equal): a word starts at a letter or
-/// digit and goes on through letters, digits, marks and `.'’-`; the punctuation that splits
-/// clauses is a token of its own. The regex would cost a search per word, and sentences are
-/// tokenised many times. ASCII is read byte by byte; of the other characters, a few per
-/// sentence, those of the General Punctuation block (quotation marks, dashes, spaces: no
-/// letters, digits or marks) are answered at once and only the rest ask a regex their class.
 /// The ASCII bytes a word goes on through: letters, digits and `.'-` (no byte beyond ASCII).
 const WORD_BYTES: [bool; 256] = {
     let mut table = [false; 256];
@@ -467,6 +452,13 @@ const WORD_BYTES: [bool; 256] = {
     table
 };
 
+/// The matches of `[\p{L}\p{N}][\p{L}\p{N}\p{M}.'’\-]*|[,;:()\[\]—–]` in `text`, found
+/// without running it (a test holds them equal): a word starts at a letter or
+/// digit and goes on through letters, digits, marks and `.'’-`; the punctuation that splits
+/// clauses is a token of its own. The regex would cost a search per word, and sentences are
+/// tokenised many times. ASCII is read byte by byte; of the other characters, a few per
+/// sentence, those of the General Punctuation block (quotation marks, dashes, spaces: no
+/// letters, digits or marks) are answered at once and only the rest ask a regex their class.
 fn word_spans(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
     static STARTS: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[\p{L}\p{N}]").unwrap_or_else(|_| unreachable!()));
     static GOES_ON: LazyLock<Regex> =
@@ -1308,10 +1300,14 @@ pub fn find(text: &str, pieces: &[(Span, usize)], know: &SpeakerKnowledge) -> Fi
             sentences.push((s, para));
         }
     }
-    let lowered = Lowered::of(text);
+    // Each sentence lower-cased once, into one buffer: only the kept text, and a character
+    // that cannot be lower-cased in place costs only its own sentence the shared lower case.
+    let mut lower = String::with_capacity(kept);
+    let ranges: Vec<_> = sentences.iter().map(|(s, _)| lower_into(s.span.slice(text), &mut lower)).collect();
     let sents: Vec<Sent<'_>> = sentences
         .iter()
-        .map(|(s, _)| Sent::new(s.span.slice(text), lowered.get(s.span.start, s.span.end), s.span.start))
+        .zip(ranges)
+        .map(|((s, _), r)| Sent::new(s.span.slice(text), r.and_then(|r| lower.get(r)), s.span.start))
         .collect();
     let mut reg = Registry::default();
     for sent in &sents {
@@ -1853,14 +1849,18 @@ mod tests {
         fn a_word_lower_cased_with_its_document_is_the_word_lower_cased(
             text in "[a-zA-Z0-9 .,;:'’\\-()“”ÉéÀΣσςΔİIẞßKЖж\u{301}_]{0,40}",
         ) {
-            let lowered = Lowered::of(&text);
-            if lowered.text.is_some() {
-                proptest::prop_assert_eq!(lowered.text.clone(), Some(text.to_lowercase()));
+            // Appended after what the buffer holds, which stays as it was.
+            let mut buf = String::from("Before ");
+            let range = lower_into(&text, &mut buf);
+            if let Some(r) = range.clone() {
+                let want = text.to_lowercase();
+                proptest::prop_assert_eq!((&buf[..r.start], &buf[r.clone()]), ("Before ", want.as_str()));
             } else {
                 // Only a character whose lower case moves the text, or a capital sigma, stops it.
                 proptest::prop_assert!(text.chars().any(|c| c == 'Σ' || c.to_lowercase().to_string().len() != c.len_utf8()));
+                proptest::prop_assert_eq!(buf.as_str(), "Before ");
             }
-            for t in tokens(&text, lowered.get(0, text.len()), 0) {
+            for t in tokens(&text, range.and_then(|r| buf.get(r)), 0) {
                 proptest::prop_assert_eq!(t.lower(), lowercase(t.text));
                 proptest::prop_assert_eq!(t.bare(), lowercase(t.bare_text()));
             }
@@ -1873,8 +1873,9 @@ mod tests {
             text in "[a-zA-Z0-9 .,;:'’\\-()\\[\\]—–“”é\u{301}Ж_\u{2009}]{0,40}",
             a in 0usize..48, b in 0usize..48, base in 0usize..3,
         ) {
-            let lowered = Lowered::of(&text);
-            let sent = Sent::new(&text, lowered.get(0, text.len()), base);
+            let mut buf = String::new();
+            let range = lower_into(&text, &mut buf);
+            let sent = Sent::new(&text, range.and_then(|r| buf.get(r)), base);
             let (a, b) = (floor_boundary(&text, a.min(b)), floor_boundary(&text, a.max(b)));
             let want: Vec<(String, Span)> =
                 tokens(&text[a..b], None, base + a).iter().map(|t| (t.text.to_owned(), t.span)).collect();
