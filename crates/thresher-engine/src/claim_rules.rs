@@ -42,6 +42,8 @@ pub struct ClaimFacts {
     pub outlet: String,
     /// The ruleset's pattern cache.
     pub patterns: Arc<Patterns>,
+    /// The ruleset's rule ids, by slot: a label names the rule whose slot was last begun.
+    pub rule_ids: Arc<[Arc<str>]>,
     /// Where the needles of the ruleset's patterns occur in the document the text is taken
     /// from, at `start` (see [`Page::needle_hits`](crate::page::Page::needle_hits)).
     pub needles: Option<Arc<Hits>>,
@@ -49,7 +51,8 @@ pub struct ClaimFacts {
 
 #[derive(Debug, Default)]
 struct LabelLog {
-    rule: Arc<str>,
+    /// The slot of the rule running (see [`ClaimHandle::begin_rule`]).
+    rule: usize,
     kind: Option<Proposal>,
     labels: Vec<Label>,
     /// The statement type before the current rule replaced it, to undo a failed rule.
@@ -93,9 +96,10 @@ impl ClaimHandle {
         Self { facts: Arc::new(facts), plain, hits, log: Arc::default() }
     }
 
-    /// Attributes the labels that follow to `rule`, and returns where they start: what
+    /// Attributes the labels that follow to the rule in slot `rule` (its id is
+    /// [`ClaimFacts::rule_ids`]`[rule]`), and returns where they start: what
     /// [`ClaimHandle::labelled_since`] and [`ClaimHandle::undo`] take.
-    pub fn begin_rule(&self, rule: Arc<str>) -> usize {
+    pub fn begin_rule(&self, rule: usize) -> usize {
         let mut log = self.lock();
         log.rule = rule;
         log.kind_before = None;
@@ -131,6 +135,10 @@ impl ClaimHandle {
         out
     }
 
+    fn rule_id(&self, slot: usize) -> String {
+        self.facts.rule_ids.get(slot).map_or_else(String::new, |id| String::from(&**id))
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, LabelLog> {
         self.log.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -156,13 +164,13 @@ impl ClaimHandle {
         let mut log = self.lock();
         if is_type {
             if log.kind.as_ref().is_none_or(|k| score > k.label.score) {
-                let label = Label { name: name.to_owned(), score, rule: String::from(&*log.rule), evidence };
+                let label = Label { name: name.to_owned(), score, rule: self.rule_id(log.rule), evidence };
                 let before = log.kind.replace(Proposal { label, pending });
                 log.kind_before.get_or_insert(before);
             }
             return Ok(());
         }
-        let label = Label { name: name.to_owned(), score, rule: String::from(&*log.rule), evidence };
+        let label = Label { name: name.to_owned(), score, rule: self.rule_id(log.rule), evidence };
         if let Some(l) = log.labels.iter_mut().find(|l| l.name == name) {
             if label.score > l.score {
                 *l = label;
@@ -435,13 +443,22 @@ mod tests {
             needles: None,
             outlet: String::new(),
             patterns: Arc::default(),
+            rule_ids: RULES.iter().map(|&r| Arc::from(r)).collect(),
         })
+    }
+
+    /// The rule ids the tests' claims know, by slot.
+    const RULES: &[&str] = &["types.accusation", "topics.sanctions", "types.reported", "types.denial"];
+
+    /// Begins the rule `id` (one of [`RULES`]) on `c`.
+    fn begin(c: &ClaimHandle, id: &str) -> usize {
+        c.begin_rule(RULES.iter().position(|&r| r == id).unwrap_or_else(|| panic!("{id} is not in RULES")))
     }
 
     #[test]
     fn the_highest_type_wins_and_topics_accumulate() {
         let c = handle("Lavrov accused the West of imposing sanctions.", "accused");
-        c.begin_rule("types.accusation".into());
+        begin(&c, "types.accusation");
         assert!(Search::cue(&c, "^accus").ok().and_then(|s| s.find(&c)).is_some());
         c.label("assessment", 0.2, Evidence::At(None), true).ok();
         c.label("accusation", 0.9, Evidence::At(c.facts.cue_span), true).ok();
@@ -474,6 +491,7 @@ mod tests {
                 needles: None,
                 outlet: String::new(),
                 patterns: patterns.clone(),
+                rule_ids: Arc::default(),
             })
         };
         let terms: Array = vec!["peace talks".into(), "truce".into(), "Cease-fire".into()];
@@ -500,10 +518,10 @@ mod tests {
     #[test]
     fn undo_takes_back_a_failed_rules_labels_and_type_only() {
         let c = handle("Lavrov accused the West of imposing sanctions.", "accused");
-        let first = c.begin_rule("types.accusation".into());
+        let first = begin(&c, "types.accusation");
         c.label("accusation", 0.6, Evidence::At(None), true).ok();
         assert!(c.labelled_since(first));
-        let second = c.begin_rule("topics.sanctions".into());
+        let second = begin(&c, "topics.sanctions");
         assert!(!c.labelled_since(second), "a rule that labels nothing is no hit");
         c.label("sanctions", 0.8, Evidence::At(None), false).ok();
         c.label("denial", 0.9, Evidence::At(None), true).ok();
@@ -519,7 +537,7 @@ mod tests {
     fn a_proposal_with_unless_needs_its_pattern_and_not_the_other() {
         let propose = |text: &str| {
             let c = handle(text, "said");
-            c.begin_rule("types.reported".into());
+            begin(&c, "types.reported");
             let call =
                 attach_unless("announcement", 0.4, Search::text(&c, r"\d"), Search::text(&c, r"\bcould\b"), true);
             let hit = call.ok().and_then(|f| f(&c).ok()).and_then(|d| d.as_bool().ok());
@@ -536,7 +554,7 @@ mod tests {
         let run = |proposals: &[(&str, f64, &str)]| {
             let c = handle(text, "denied");
             for &(name, score, re) in proposals {
-                c.begin_rule(format!("types.{name}").into());
+                begin(&c, &format!("types.{name}"));
                 let call = attach_if(name, score, Search::text(&c, re), true);
                 assert_eq!(call.ok().and_then(|f| f(&c).ok()).and_then(|d| d.as_bool().ok()), Some(true));
             }

@@ -72,11 +72,14 @@ pub struct PageCtx {
     pub metadata: Map,
     /// The ruleset's pattern cache.
     pub patterns: Arc<Patterns>,
+    /// The ruleset's rule ids, by slot: a mark names the rule whose slot was last begun.
+    pub rule_ids: Arc<[Arc<str>]>,
 }
 
 #[derive(Debug, Default)]
 struct MarkLog {
-    rule: Arc<str>,
+    /// The slot of the rule running (see [`Page::begin_rule`]).
+    rule: usize,
     order: u32,
     marks: Vec<Mark>,
 }
@@ -101,8 +104,9 @@ impl Page {
         &self.ctx
     }
 
-    /// Attributes the marks that follow to `rule`, with precedence `order`.
-    pub fn begin_rule(&self, rule: Arc<str>, order: u32) {
+    /// Attributes the marks that follow to the rule in `rule` (its slot: its id is
+    /// [`PageCtx::rule_ids`]`[rule]`), with precedence `order`.
+    pub fn begin_rule(&self, rule: usize, order: u32) {
         let mut log = self.log.lock().unwrap_or_else(PoisonError::into_inner);
         log.rule = rule;
         log.order = order;
@@ -212,7 +216,8 @@ impl Page {
         }
         let mut log = self.log.lock().unwrap_or_else(PoisonError::into_inner);
         let seq = u32::try_from(log.marks.len()).unwrap_or(u32::MAX);
-        let (rule, mut order) = (log.rule.clone(), log.order);
+        let rule = self.ctx.rule_ids.get(log.rule).cloned().unwrap_or_default();
+        let mut order = log.order;
         if fallback {
             order = order.saturating_add(FALLBACK_ORDER);
         }
@@ -1413,9 +1418,21 @@ mod tests {
             outlet: String::new(),
             metadata: Map::new(),
             patterns: Arc::default(),
+            rule_ids: ["other.rule".into(), "test.rule".into()].into(),
         });
-        p.begin_rule("test.rule".into(), 0);
+        p.begin_rule(1, 0);
         p
+    }
+
+    #[test]
+    fn marks_name_the_rule_begun_last() {
+        let p = page("Photo: AP\nText.\nPhoto: Reuters");
+        p.mark("caption", Span::new(0, 9)).ok();
+        p.begin_rule(0, 3);
+        p.mark("caption", Span::new(16, 30)).ok();
+        let marks = p.take_marks();
+        let named: Vec<(&str, u32)> = marks.iter().map(|m| (&*m.rule, m.order)).collect();
+        assert_eq!(named, [("test.rule", 0), ("other.rule", 3)]);
     }
 
     fn marked(p: &Page) -> Vec<String> {
@@ -1523,6 +1540,7 @@ New bakery opens on the high street\n12:30\nSchool choir wins regional contest\n
             outlet: String::new(),
             metadata: Map::new(),
             patterns,
+            rule_ids: Arc::default(),
         });
         assert!(res.iter().any(|re| re.slot(Role::Line).is_some()) && res.iter().any(|re| re.needle_id().is_some()));
         for (re, src) in res.iter().zip(sources) {

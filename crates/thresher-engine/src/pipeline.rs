@@ -61,6 +61,7 @@ impl Ruleset {
             outlet: outlet.id.clone(),
             metadata: doc.metadata.iter().map(|(k, v)| (k.as_str().into(), Dynamic::from(v.clone()))).collect::<Map>(),
             patterns: self.patterns.clone(),
+            rule_ids: self.rule_ids.clone(),
         });
         let budget = Instant::now() + self.limits.time_budget;
         let _deadline = DeadlineGuard::set(opts.deadline.map_or(budget, |d| d.min(budget)));
@@ -118,7 +119,7 @@ impl Ruleset {
         // One clock reading per rule: each rule's time runs from the previous reading.
         let mut clock = Instant::now();
         for (order, rule) in rules.iter().enumerate() {
-            page.begin_rule(rule.id.clone(), u32::try_from(order).unwrap_or(u32::MAX));
+            page.begin_rule(rule.slot, u32::try_from(order).unwrap_or(u32::MAX));
             let before = page.mark_count();
             let result = self.call_rule(rule, page, clock);
             let hit = result.is_ok() && page.mark_count() > before;
@@ -178,6 +179,7 @@ impl Ruleset {
                         mention: f.mention.map(|m| m.slice(text).to_owned()).unwrap_or_default(),
                         outlet: outlet.to_owned(),
                         patterns: self.patterns.clone(),
+                        rule_ids: self.rule_ids.clone(),
                         needles: needles.clone(),
                     })
                 })
@@ -200,7 +202,7 @@ impl Ruleset {
                 }
                 let (mut calls, mut hits, mut failure) = (0u64, 0u64, None);
                 for handle in &handles {
-                    let mark = handle.begin_rule(rule.id.clone());
+                    let mark = handle.begin_rule(rule.slot);
                     let result = self.call_claim_rule(rule, handle, clock);
                     calls += 1;
                     if let Err(d) = result {

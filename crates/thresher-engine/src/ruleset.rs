@@ -153,6 +153,10 @@ pub struct Ruleset {
     pub(crate) fixtures: Vec<Fixture>,
     pub(crate) files: Vec<String>,
     pub(crate) counters: crate::stats::Counters,
+    /// Every rule's id, by slot: what marks and labels name their rule by. A document's page
+    /// and claims hold this table and each rule's slot rather than a clone of its id per
+    /// rule and claim, a shared count that every document thread would write to.
+    pub(crate) rule_ids: Arc<[Arc<str>]>,
 }
 
 impl std::fmt::Debug for Ruleset {
@@ -251,11 +255,12 @@ impl Ruleset {
         let markers = Markers::build(&outlets);
         let all_rules =
             outlets.iter_mut().flat_map(|o| o.rules.iter_mut()).chain(generic.iter_mut()).chain(claim_rules.iter_mut());
-        let mut slots = 0;
+        let mut rule_ids = Vec::new();
         for (slot, rule) in all_rules.enumerate() {
             rule.slot = slot;
-            slots = slot + 1;
+            rule_ids.push(rule.id.clone());
         }
+        let slots = rule_ids.len();
         if diags.iter().any(|d| d.severity == crate::diag::Severity::Error) {
             return Err(Error::Rules(diags));
         }
@@ -274,6 +279,7 @@ impl Ruleset {
             fixtures,
             files: sources.files.keys().cloned().collect(),
             counters: crate::stats::Counters::new(slots),
+            rule_ids: rule_ids.into(),
         };
         let warm = rs.warm_up();
         if warm.is_empty() { Ok(rs) } else { Err(Error::Rules(warm)) }
@@ -291,6 +297,7 @@ impl Ruleset {
             outlet: String::new(),
             metadata: Map::new(),
             patterns: self.patterns.clone(),
+            rule_ids: self.rule_ids.clone(),
         });
         let claim = ClaimHandle::new(ClaimFacts {
             text: String::new(),
@@ -302,6 +309,7 @@ impl Ruleset {
             mention: String::new(),
             outlet: String::new(),
             patterns: self.patterns.clone(),
+            rule_ids: self.rule_ids.clone(),
             needles: None,
         });
         // The generic rules' line patterns and the claim rules' text patterns each become one
