@@ -172,10 +172,14 @@ fn serve(config: thresher_server::Config) -> anyhow::Result<ExitCode> {
     // turns on each core and evict the engine's caches (on 2 cores, one network thread
     // instead of two gave 9% more throughput on news articles; see BENCHMARKS.md).
     // The network threads do not preempt documents mid-way (see thresher_server::sched).
+    // The document threads stay alive when idle: each searches with clones of the regexes of
+    // its own (see thresher_engine's `local`), which a thread started later could not take
+    // over.
     thresher_server::sched::set_network_batch(config.io_batch);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(config.io_threads())
         .max_blocking_threads(config.worker_threads())
+        .thread_keep_alive(std::time::Duration::from_secs(24 * 60 * 60))
         .on_thread_start(thresher_server::sched::runtime_thread_started)
         .enable_all()
         .build()

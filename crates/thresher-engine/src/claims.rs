@@ -20,6 +20,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use crate::document::{ClaimForm, Span};
+use crate::local::PerThread;
 use crate::sentences::{self, Sentence};
 
 /// Knowledge a ruleset adds to the generic mechanism: aliases ("Washington" → "United
@@ -53,7 +54,7 @@ pub struct Found {
 
 /// Reporting cues, longest first. Verbs in the past and present; nouns are left out because
 /// "claims" and "warning" as nouns are narration.
-static CUES: LazyLock<Regex> = LazyLock::new(|| {
+static CUES: LazyLock<PerThread<Regex>> = LazyLock::new(|| {
     let words = [
         "according to", "called for", "calls for", "called on", "calls on", "lashed out", "lashes out", "pointed out",
         "points out", "quoted as saying", "said", "says", "say", "told", "tells", "added", "adds", "warned", "warns",
@@ -79,13 +80,16 @@ static CUES: LazyLock<Regex> = LazyLock::new(|| {
     // else is a name ("Edward Said") and is skipped where it is found.
     // ASCII word boundaries: the cues are ASCII, and a Unicode `\b` would keep the regex off
     // its fast engine on any text with a curly quote.
-    Regex::new(&format!(r"(?i)(?-u:\b)(?:{alt})(?-u:\b)"))
-        .unwrap_or_else(|_| Regex::new("$^").unwrap_or_else(|_| unreachable!()))
+    PerThread::new(
+        Regex::new(&format!(r"(?i)(?-u:\b)(?:{alt})(?-u:\b)"))
+            .unwrap_or_else(|_| Regex::new("$^").unwrap_or_else(|_| unreachable!())),
+    )
 });
 
 /// Words after a cue that open reported speech of their own: `," he said, adding that ...`.
-static REPORTING_TAIL: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?-u:\b)(adding|saying|noting|that)(?-u:\b)").unwrap_or_else(|_| unreachable!()));
+static REPORTING_TAIL: LazyLock<PerThread<Regex>> = LazyLock::new(|| {
+    PerThread::new(Regex::new(r"(?-u:\b)(adding|saying|noting|that)(?-u:\b)").unwrap_or_else(|_| unreachable!()))
+});
 
 /// A fixed word list, looked up for nearly every token: hashed with aHash, not SipHash.
 type WordSet = HashSet<&'static str, ahash::RandomState>;
@@ -975,8 +979,8 @@ fn abbreviates(acronym: &str, name: &str) -> bool {
 }
 
 /// An acronym in parentheses right after a name: " (ATO)".
-static DEFINED_ACRONYM: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^\s*\((\p{Lu}{2,8})\)").unwrap_or_else(|_| unreachable!()));
+static DEFINED_ACRONYM: LazyLock<PerThread<Regex>> =
+    LazyLock::new(|| PerThread::new(Regex::new(r"^\s*\((\p{Lu}{2,8})\)").unwrap_or_else(|_| unreachable!())));
 
 impl Registry {
     /// The name an acronym the text defined stands for.
@@ -1053,7 +1057,7 @@ impl Registry {
                 }
                 // (`trim_start` and the pattern's `\s` both take Unicode's White_Space.)
                 if st[end..].trim_start().starts_with('(')
-                    && let Some(c) = DEFINED_ACRONYM.captures(&st[end..])
+                    && let Some(c) = DEFINED_ACRONYM.get().captures(&st[end..])
                 {
                     let name = strip_article(&st[start..end]);
                     if abbreviates(&c[1], name) && self.expand(&c[1]).is_none() {
@@ -1395,7 +1399,7 @@ fn claim_in(
     let st = s.span.slice(text);
     let base = s.span.start;
     let mut attributions: Vec<(Span, Mention, String)> = Vec::new();
-    for m in CUES.find_iter(st) {
+    for m in CUES.get().find_iter(st) {
         let cue = Span::new(base + m.start(), base + m.end());
         if inside(&s.quotes, cue.start) {
             continue;
@@ -1534,7 +1538,7 @@ fn claim_in(
     // some of its words is mixed.
     let tail_reports = |from: usize| {
         let tail = text.get(from..s.span.end).unwrap_or("");
-        REPORTING_TAIL.is_match(tail)
+        REPORTING_TAIL.get().is_match(tail)
     };
     let attribution_after_quote = starts_quoted && s.quotes.first().is_some_and(|q| cue.start >= q.end);
     let (quoted, content) = if s.quotes.is_empty() { (0, 1) } else { (quoted(), content()) };

@@ -12,6 +12,7 @@ pub mod document;
 pub mod error;
 pub mod explain;
 pub mod fixtures;
+mod local;
 pub mod names;
 pub mod needles;
 pub mod offsets;

@@ -31,6 +31,7 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder, SetMatches};
 use regex_syntax::hir::{self, Hir, HirKind, Look};
 
+use crate::local::PerThread;
 use crate::needles::Needles;
 
 /// Compiled regex size limit: keeps a pathological pattern from taking memory or time.
@@ -217,7 +218,7 @@ pub struct PatternSet {
     /// Of the narrowed forms (see [`Pattern`]), so it answers for [`plain`] texts only; the
     /// others (a few lines and claims with accented or non-Latin letters) search pattern by
     /// pattern. A second set for them would cost many times the set's compile time and memory.
-    narrow: RegexSet,
+    narrow: PerThread<RegexSet>,
 }
 
 impl PatternSet {
@@ -226,12 +227,12 @@ impl PatternSet {
             RegexSetBuilder::new(sources).size_limit(SET_SIZE_LIMIT).dfa_size_limit(SET_SIZE_LIMIT).build().ok()
         };
         let narrow = build(patterns.iter().map(|p| p.set_source()).collect())?;
-        Some(Self { narrow })
+        Some(Self { narrow: PerThread::new(narrow) })
     }
 
     /// Which patterns match `text`, when it is [`plain`] (`plain_text`); None otherwise.
     pub fn hits(&self, text: &str, plain_text: bool) -> Option<SetMatches> {
-        plain_text.then(|| self.narrow.matches(text))
+        plain_text.then(|| self.narrow.get().matches(text))
     }
 }
 
@@ -260,15 +261,15 @@ pub struct Pattern {
 #[derive(Debug)]
 enum Forms {
     /// Nothing narrows the pattern: one regex serves every text.
-    One(Regex),
+    One(PerThread<Regex>),
     /// The narrowed form's source (which the sets compile), the widened form's when it differs
     /// from the pattern as written, and each form once a text needed it.
     Narrowed {
         src: String,
-        narrow: OnceLock<Option<Regex>>,
+        narrow: OnceLock<Option<PerThread<Regex>>>,
         wide_src: Option<String>,
-        wide: OnceLock<Option<Regex>>,
-        full: OnceLock<Option<Regex>>,
+        wide: OnceLock<Option<PerThread<Regex>>>,
+        full: OnceLock<Option<PerThread<Regex>>>,
     },
 }
 
@@ -314,7 +315,7 @@ impl Pattern {
                 let wide_src = widened(&hir).map(|h| h.to_string());
                 Forms::Narrowed { src, narrow: OnceLock::new(), wide_src, wide: OnceLock::new(), full: OnceLock::new() }
             }
-            None => Forms::One(build(pattern).map_err(|e| invalid(&e))?),
+            None => Forms::One(PerThread::new(build(pattern).map_err(|e| invalid(&e))?)),
         };
         let needles = crate::needles::needles_of(&hir);
         Ok(Self {
@@ -358,14 +359,18 @@ impl Pattern {
     /// The regex to run on `text`, whose [`plain`] flag the caller may know already.
     pub fn on(&self, text: &str, plain_text: Option<bool>) -> &Regex {
         let (src, narrow, wide_src, wide_form, full) = match &self.forms {
-            Forms::One(re) => return re,
+            Forms::One(re) => return re.get(),
             Forms::Narrowed { src, narrow, wide_src, wide, full } => (src, narrow, wide_src, wide, full),
         };
-        fn compiled<'a>(form: &'a OnceLock<Option<Regex>>, source: &str) -> Option<&'a Regex> {
+        fn compiled<'a>(form: &'a OnceLock<Option<PerThread<Regex>>>, source: &str) -> Option<&'a Regex> {
             form.get_or_init(|| {
-                build(source).inspect_err(|e| tracing::error!(pattern = %source, "pattern does not compile: {e}")).ok()
+                build(source)
+                    .inspect_err(|e| tracing::error!(pattern = %source, "pattern does not compile: {e}"))
+                    .ok()
+                    .map(PerThread::new)
             })
             .as_ref()
+            .map(PerThread::get)
         }
         let plain_text = plain_text.unwrap_or_else(|| plain(text));
         // The narrowed form compiled when the pattern was created, so it compiles again; the
