@@ -9,8 +9,9 @@
 //! Every helper returns how many paragraphs (or, for `drop_text`, pieces) it marked, which
 //! rule tests and `--explain` output use.
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 
+use memchr::memmem::Finder;
 use rhai::{Dynamic, Engine, EvalAltResult, Map, NativeCallContext, Position};
 
 use crate::diag::codes;
@@ -752,10 +753,15 @@ fn unicode_class(c: char) -> u8 {
     }
 }
 
+/// Searchers for the strings the line facts look for in every line, built once (a one-off
+/// `memmem::find` builds its searcher on every call).
+static WWW: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"www."));
+static DOUBLE_SPACE: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"  "));
+
 impl Tally {
     fn of(line: &str) -> Self {
         let bytes = line.as_bytes();
-        if bytes.is_ascii() && memchr::memchr(b'/', bytes).is_none() && memchr::memmem::find(bytes, b"www.").is_none() {
+        if bytes.is_ascii() && memchr::memchr(b'/', bytes).is_none() && WWW.find(bytes).is_none() {
             Self::of_plain(bytes)
         } else {
             Self::of_any(line)
@@ -906,8 +912,7 @@ fn names_a_date(line: &str) -> bool {
 fn norm_key_into(line: &str, key: &mut String, scratch: &mut Vec<u8>) {
     let bare = markup_trimmed(line);
     let start = key.len();
-    let single_spaced =
-        |b: &[u8]| memchr::memmem::find(b, b"  ").is_none() && !b.iter().any(|c| (b'\t'..=b'\r').contains(c));
+    let single_spaced = |b: &[u8]| DOUBLE_SPACE.find(b).is_none() && !b.iter().any(|c| (b'\t'..=b'\r').contains(c));
     if bare.is_ascii() && single_spaced(bare.as_bytes()) {
         // Most lines: their words are joined by single spaces already.
         let at = key.len();
