@@ -907,9 +907,8 @@ fn names_a_date(line: &str) -> bool {
 }
 
 /// `line`'s repeat key appended to `key`: the line without its markup, lower-cased, its
-/// words joined by single spaces, without a final stop, colon or mark. `scratch` is a buffer
-/// to reuse from line to line.
-fn norm_key_into(line: &str, key: &mut String, scratch: &mut Vec<u8>) {
+/// words joined by single spaces, without a final stop, colon or mark.
+fn norm_key_into(line: &str, key: &mut String) {
     let bare = markup_trimmed(line);
     let start = key.len();
     let single_spaced = |b: &[u8]| DOUBLE_SPACE.find(b).is_none() && !b.iter().any(|c| (b'\t'..=b'\r').contains(c));
@@ -920,26 +919,6 @@ fn norm_key_into(line: &str, key: &mut String, scratch: &mut Vec<u8>) {
         if let Some(copied) = key.get_mut(at..) {
             copied.make_ascii_lowercase();
         }
-    } else if bare.is_ascii() {
-        // Words joined by single spaces: a run of whitespace (as `char::is_whitespace` has
-        // it, vertical tab included) is one space; `bare` starts and ends with none. Byte by
-        // byte into `scratch`, then appended at once: a line's words are short, and copying
-        // each as a string cost a call apiece, pushing each as a `char` a dozen instructions.
-        scratch.clear();
-        scratch.reserve(bare.len());
-        let mut space = false;
-        for &b in bare.as_bytes() {
-            if matches!(b, b' ' | b'\t'..=b'\r') {
-                space = true;
-                continue;
-            }
-            if space {
-                scratch.push(b' ');
-                space = false;
-            }
-            scratch.push(b.to_ascii_lowercase());
-        }
-        key.push_str(std::str::from_utf8(scratch).unwrap_or_default());
     } else if bare.contains('Σ') {
         // A capital sigma lower-cases by where it stands in its word: the whole line at once.
         for w in bare.to_lowercase().split_whitespace() {
@@ -975,7 +954,7 @@ fn norm_key_into(line: &str, key: &mut String, scratch: &mut Vec<u8>) {
 #[cfg(test)]
 fn norm_key(line: &str) -> String {
     let mut key = String::new();
-    norm_key_into(line, &mut key, &mut Vec::new());
+    norm_key_into(line, &mut key);
     key
 }
 
@@ -1059,12 +1038,11 @@ impl Facts {
         // Each line's key is appended to one buffer and kept there if it is new: no string
         // per line.
         let mut keys = String::with_capacity(ctx.text.len());
-        let mut scratch = Vec::new();
         let mut seen: hashbrown::HashTable<(usize, usize)> = hashbrown::HashTable::with_capacity(texts.len());
         let hasher = ahash::RandomState::new();
         for (f, t) in lines.iter_mut().zip(&texts) {
             let start = keys.len();
-            norm_key_into(t, &mut keys, &mut scratch);
+            norm_key_into(t, &mut keys);
             let Some(key) = keys.get(start..).filter(|k| !k.is_empty()) else { continue };
             let hash = hasher.hash_one(key);
             let slot = |&(a, b): &(usize, usize)| keys.get(a..b).unwrap_or_default();
