@@ -464,9 +464,10 @@ const WORD_BYTES: [bool; 256] = {
 /// sentence, those of the General Punctuation block (quotation marks, dashes, spaces: no
 /// letters, digits or marks) are answered at once and only the rest ask a regex their class.
 fn word_spans(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
-    static STARTS: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[\p{L}\p{N}]").unwrap_or_else(|_| unreachable!()));
-    static GOES_ON: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r"^[\p{L}\p{N}\p{M}]").unwrap_or_else(|_| unreachable!()));
+    static STARTS: LazyLock<PerThread<Regex>> =
+        LazyLock::new(|| PerThread::new(Regex::new(r"^[\p{L}\p{N}]").unwrap_or_else(|_| unreachable!())));
+    static GOES_ON: LazyLock<PerThread<Regex>> =
+        LazyLock::new(|| PerThread::new(Regex::new(r"^[\p{L}\p{N}\p{M}]").unwrap_or_else(|_| unreachable!())));
     let bytes = text.as_bytes();
     // The character at `i` (not ASCII) and whether `re` has it.
     let wide = move |i: usize, re: &Regex| {
@@ -483,7 +484,7 @@ fn word_spans(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
             if bytes.get(i).is_none_or(u8::is_ascii) {
                 return i;
             }
-            let (c, goes_on) = wide(i, &GOES_ON);
+            let (c, goes_on) = wide(i, GOES_ON.get());
             if !(goes_on || c == '’') {
                 return i;
             }
@@ -504,7 +505,7 @@ fn word_spans(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
                     return Some((at, i));
                 }
             } else {
-                let (c, starts) = wide(at, &STARTS);
+                let (c, starts) = wide(at, STARTS.get());
                 i += c.len_utf8();
                 if starts {
                     i = word_end(i);

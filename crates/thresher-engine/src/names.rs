@@ -16,6 +16,8 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+use crate::local::PerThread;
+
 /// People's names: capitalised words or initials, then particles ("bin", "von der"), then a
 /// capitalised word.
 pub const NAME_RUN: &str = r"(?:(?:[\p{Lu}][\p{L}\p{M}'’\-]+\.?|(?:\p{Lu}\.){1,3})\s*\s)+(?:(?:bin|al|de|van|von|der|da|di|ibn|el)\s+)*[\p{Lu}][\p{L}\p{M}'’\-]+";
@@ -71,8 +73,10 @@ fn class_at(text: &str, at: usize) -> Option<(Class, usize)> {
 /// [`class_at`] for a character beyond ASCII.
 #[cold]
 fn wide_class_at(text: &str, at: usize) -> Option<(Class, usize)> {
-    static UPPER: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^\p{Lu}").unwrap_or_else(|_| unreachable!()));
-    static WORD: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[\p{L}\p{M}]").unwrap_or_else(|_| unreachable!()));
+    static UPPER: LazyLock<PerThread<Regex>> =
+        LazyLock::new(|| PerThread::new(Regex::new(r"^\p{Lu}").unwrap_or_else(|_| unreachable!())));
+    static WORD: LazyLock<PerThread<Regex>> =
+        LazyLock::new(|| PerThread::new(Regex::new(r"^[\p{L}\p{M}]").unwrap_or_else(|_| unreachable!())));
     let c = text.get(at..)?.chars().next()?;
     let piece = text.get(at..at + c.len_utf8())?;
     // `\s` is Unicode's White_Space, as `char::is_whitespace`; the General Punctuation block
@@ -83,9 +87,9 @@ fn wide_class_at(text: &str, at: usize) -> Option<(Class, usize)> {
         Class::Space
     } else if ('\u{2000}'..='\u{206f}').contains(&c) {
         Class::Other
-    } else if UPPER.is_match(piece) {
+    } else if UPPER.get().is_match(piece) {
         Class::Upper
-    } else if WORD.is_match(piece) {
+    } else if WORD.get().is_match(piece) {
         Class::Word
     } else {
         Class::Other
