@@ -608,6 +608,8 @@ struct LineFacts {
     runs: usize,
     /// No non-ASCII word characters: patterns may run with ASCII word boundaries.
     plain: bool,
+    /// See [`Tally::plain_key`].
+    plain_key: bool,
 }
 
 /// Facts about the whole document.
@@ -706,6 +708,9 @@ struct Tally {
     ascii: bool,
     /// Runs of letters and digits: the words [`words`] splits the line into.
     runs: usize,
+    /// Every whitespace character is a single ASCII space, and no character beyond ASCII
+    /// changes when lower-cased: the repeat key is the trimmed line lower-cased by bytes.
+    plain_key: bool,
 }
 
 // Classes of characters for [`Tally`], as bits of a byte: for ASCII its masks hold them, and
@@ -756,10 +761,9 @@ fn unicode_class(c: char) -> u8 {
     }
 }
 
-/// Searchers for the strings the line facts look for in lines, built once (a one-off
-/// `memmem::find` builds its searcher on every call).
+/// The searcher for `www.` in lines, built once (a one-off `memmem::find` builds its searcher
+/// on every call).
 static WWW: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"www."));
-static DOUBLE_SPACE: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"  "));
 
 /// Where the first `/` or `www.` at or after `from` is: where a word may be a URL.
 fn url_mark(bytes: &[u8], from: usize) -> Option<usize> {
@@ -788,11 +792,14 @@ const fn gather(h: u64) -> u64 {
     (h >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56
 }
 
-/// Masks of a block of 64 bytes, bit `i` for byte `i`: ASCII whitespace, letters and digits,
+/// Masks of a block of 64 bytes, bit `i` for byte `i`: ASCII whitespace (and that other than
+/// the space), letters and digits,
 /// bytes beyond ASCII, and the bytes of a character after its first.
 #[derive(Debug, Default)]
 struct Masks {
     space: u64,
+    /// Whitespace other than the space: `\t` to `\r`.
+    ctrl: u64,
     letter: u64,
     digit: u64,
     wide: u64,
@@ -807,13 +814,15 @@ impl Masks {
             let x = u64::from_le_bytes(w.try_into().unwrap_or_default());
             let wide = x & HIGH;
             let (y, ascii) = (x & !HIGH, !x & HIGH);
-            let space = (in_range(y, b'\t', b'\r') | in_range(y, b' ', b' ')) & ascii;
+            let ctrl = in_range(y, b'\t', b'\r') & ascii;
+            let space = ctrl | in_range(y, b' ', b' ') & ascii;
             let letter = in_range(y | splat(0x20), b'a', b'z') & ascii;
             let digit = in_range(y, b'0', b'9') & ascii;
             // 10xxxxxx: the high bit set, the next one clear.
             let cont = x & !(x << 1) & HIGH;
             let at = 8 * i;
             m.space |= gather(space) << at;
+            m.ctrl |= gather(ctrl) << at;
             m.letter |= gather(letter) << at;
             m.digit |= gather(digit) << at;
             m.wide |= gather(wide) << at;
@@ -831,6 +840,8 @@ impl Tally {
         let bytes = line.as_bytes();
         let mut t = Self { ascii: true, ..Self::default() };
         let (mut nonspace, mut tokens) = (0, 0);
+        // Whitespace other than single spaces, and characters that lower-case to others.
+        let (mut odd_spaces, mut cased) = (0u64, false);
         // From the block before: whether its last byte was in a word (a run of non-spaces), a
         // letter or digit, or a space, and whether the word it was in has a letter or digit.
         let (mut in_word, mut in_alnum, mut in_space, mut word_alnum) = (0u64, 0u64, 0u64, false);
@@ -855,7 +866,13 @@ impl Tally {
                 while leads != 0 {
                     let at = leads.trailing_zeros() as usize;
                     leads &= leads - 1;
-                    let c = line.get(k * 64 + at..).and_then(|rest| rest.chars().next()).map_or(0, unicode_class);
+                    let Some(ch) = line.get(k * 64 + at..).and_then(|rest| rest.chars().next()) else { continue };
+                    let c = unicode_class(ch);
+                    // (General Punctuation, the curly quotes and dashes, has no cases.)
+                    if !('\u{2000}'..='\u{206f}').contains(&ch) {
+                        let mut lower = ch.to_lowercase();
+                        cased |= lower.next() != Some(ch) || lower.next().is_some();
+                    }
                     let bit = 1u64 << at;
                     m.space |= if c & SPACE != 0 { bit } else { 0 };
                     m.letter |= if c & LETTER != 0 { bit } else { 0 };
@@ -870,6 +887,8 @@ impl Tally {
             }
             let lead = valid & !m.cont;
             let word = valid & !m.space;
+            // A character beyond ASCII that is whitespace spans several space bits.
+            odd_spaces |= m.ctrl | m.space & (m.space << 1 | in_space);
             t.chars += lead.count_ones() as usize;
             t.letters += (m.letter & lead).count_ones() as usize;
             t.digits += m.digit.count_ones() as usize;
@@ -888,6 +907,7 @@ impl Tally {
             (in_word, in_alnum, in_space) = (word >> 63, alnum >> 63, m.space >> 63);
         }
         t.words += usize::from(in_word == 1 && word_alnum);
+        t.plain_key = odd_spaces == 0 && !cased;
         // The words that are URLs are not kept text.
         let (mut url_words, mut url_chars, mut url_letters) = (0, 0, 0);
         let mut from = 0;
@@ -964,9 +984,25 @@ impl Tally {
         if chars > 0 {
             end_word(&mut t, line.get(start..).unwrap_or(""), chars, letters, class);
         }
+        t.plain_key = plain_key_by_chars(line);
         t.kept += kept_words.max(1) - 1;
         t
     }
+}
+
+/// [`Tally::plain_key`] character by character.
+#[cfg(test)]
+fn plain_key_by_chars(line: &str) -> bool {
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        let double = c.is_whitespace() && chars.peek().is_some_and(|d| d.is_whitespace());
+        let mut lower = c.to_lowercase();
+        let cased = !c.is_ascii() && (lower.next() != Some(c) || lower.next().is_some());
+        if double || (c.is_whitespace() && c != ' ') || cased {
+            return false;
+        }
+    }
+    true
 }
 
 /// `line` without the targets of its markdown links (`[text](target)` keeps `[text]`).
@@ -1019,13 +1055,14 @@ fn names_a_date(line: &str) -> bool {
 }
 
 /// `line`'s repeat key appended to `key`: the line without its markup, lower-cased, its
-/// words joined by single spaces, without a final stop, colon or mark.
-fn norm_key_into(line: &str, key: &mut String) {
+/// words joined by single spaces, without a final stop, colon or mark. `plain` is the line's
+/// [`Tally::plain_key`].
+fn norm_key_into(line: &str, key: &mut String, plain: bool) {
     let bare = markup_trimmed(line);
     let start = key.len();
-    let single_spaced = |b: &[u8]| DOUBLE_SPACE.find(b).is_none() && !b.iter().any(|c| (b'\t'..=b'\r').contains(c));
-    if bare.is_ascii() && single_spaced(bare.as_bytes()) {
-        // Most lines: their words are joined by single spaces already.
+    if plain {
+        // Most lines: their words are joined by single spaces already, and only their ASCII
+        // letters change case.
         let at = key.len();
         key.push_str(bare);
         if let Some(copied) = key.get_mut(at..) {
@@ -1063,11 +1100,18 @@ fn norm_key_into(line: &str, key: &mut String) {
     key.truncate(start + kept);
 }
 
+/// The repeat key of `line`, the tally saying whether it is plain (`plain`: false takes the
+/// general way whatever the line).
+#[cfg(test)]
+fn norm_key_as(line: &str, plain: bool) -> String {
+    let mut key = String::new();
+    norm_key_into(line, &mut key, plain && Tally::of(line).plain_key);
+    key
+}
+
 #[cfg(test)]
 fn norm_key(line: &str) -> String {
-    let mut key = String::new();
-    norm_key_into(line, &mut key);
-    key
+    norm_key_as(line, true)
 }
 
 /// The words of a line, lower-cased, as [`resembles`] compares them.
@@ -1139,7 +1183,18 @@ impl LineFacts {
                 || (bare.ends_with(':') && words <= 8));
         let headline = !prose && !residue && !meta && !fragment && !bare.starts_with('(') && (3..=40).contains(&words);
         let plain = t.ascii || patterns::plain(line);
-        Self { words, runs: t.runs, prose, headline, meta, residue, chars: t.chars, plain, ..Self::default() }
+        Self {
+            words,
+            runs: t.runs,
+            prose,
+            headline,
+            meta,
+            residue,
+            chars: t.chars,
+            plain,
+            plain_key: t.plain_key,
+            ..Self::default()
+        }
     }
 }
 
@@ -1154,7 +1209,7 @@ impl Facts {
         let hasher = ahash::RandomState::new();
         for (f, t) in lines.iter_mut().zip(&texts) {
             let start = keys.len();
-            norm_key_into(t, &mut keys);
+            norm_key_into(t, &mut keys, f.plain_key);
             let Some(key) = keys.get(start..).filter(|k| !k.is_empty()) else { continue };
             let hash = hasher.hash_one(key);
             let slot = |&(a, b): &(usize, usize)| keys.get(a..b).unwrap_or_default();
@@ -1783,6 +1838,7 @@ New bakery opens on the high street\n12:30\nSchool choir wins regional contest\n
             residue,
             chars,
             plain: patterns::plain(line),
+            plain_key: plain_key_by_chars(line),
             ..LineFacts::default()
         }
     }
@@ -1814,6 +1870,21 @@ New bakery opens on the high street\n12:30\nSchool choir wins regional contest\n
         let words: Vec<&str> = markup_trimmed(line).split_whitespace().collect();
         let key = words.join(" ").to_lowercase();
         key.trim_end_matches(['.', ':', '!', '?']).to_owned()
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn a_single_spaced_lines_repeat_key_joins_its_words(
+            words in proptest::collection::vec(proptest::sample::select(vec![
+                "Kyiv", "SAID", "“Yes,”", "Σκ", "ΑΒ", "İstanbul", "\u{212a}", "—", "Москва", "ÉTÉ", "été", "a\u{a0}b", "x\u{2009}",
+                "**", "2024.", "-", "",
+            ]), 0..12),
+        ) {
+            // Both ways to the key, whether the tally finds the line plain or not.
+            let line = words.join(" ");
+            proptest::prop_assert_eq!(norm_key(&line), norm_key_by_words(&line), "{:?}", line);
+            proptest::prop_assert_eq!(norm_key_as(&line, false), norm_key_by_words(&line), "{:?}", line);
+        }
     }
 
     proptest::proptest! {
