@@ -792,41 +792,51 @@ const fn gather(h: u64) -> u64 {
     (h >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56
 }
 
-/// Masks of a block of 64 bytes, bit `i` for byte `i`: ASCII whitespace (and that other than
-/// the space), letters and digits,
-/// bytes beyond ASCII, and the bytes of a character after its first.
+/// Masks of a block of 64 bytes, bit `i` for byte `i`: ASCII whitespace, letters, and letters
+/// and digits; bytes beyond ASCII, and the bytes of a character after its first.
 #[derive(Debug, Default)]
 struct Masks {
     space: u64,
-    /// Whitespace other than the space: `\t` to `\r`.
-    ctrl: u64,
     letter: u64,
-    digit: u64,
+    alnum: u64,
+    /// Whether there is whitespace other than the space (`\t` to `\r`).
+    ctrl: bool,
     wide: u64,
     cont: u64,
 }
 
 impl Masks {
-    /// Eight bytes at a time, each test a few arithmetic steps on all eight.
+    /// Eight bytes at a time, each test a few arithmetic steps on all eight (which take a
+    /// byte beyond ASCII for the ASCII byte of its low seven bits, until the end).
     fn of(block: &[u8; 64]) -> Self {
+        let word = |i: usize| {
+            u64::from_le_bytes(block.get(8 * i..8 * i + 8).and_then(|w| w.try_into().ok()).unwrap_or_default())
+        };
         let mut m = Self::default();
-        for (i, w) in block.chunks_exact(8).enumerate() {
-            let x = u64::from_le_bytes(w.try_into().unwrap_or_default());
-            let wide = x & HIGH;
-            let (y, ascii) = (x & !HIGH, !x & HIGH);
-            let ctrl = in_range(y, b'\t', b'\r') & ascii;
-            let space = ctrl | in_range(y, b' ', b' ') & ascii;
-            let letter = in_range(y | splat(0x20), b'a', b'z') & ascii;
-            let digit = in_range(y, b'0', b'9') & ascii;
-            // 10xxxxxx: the high bit set, the next one clear.
-            let cont = x & !(x << 1) & HIGH;
+        let (mut high, mut ctrl) = (0, 0);
+        for i in 0..8 {
+            let x = word(i);
+            high |= x;
+            let y = x & !HIGH;
+            let c = in_range(y, b'\t', b'\r');
+            ctrl |= c & !x;
+            let letter = in_range(y | splat(0x20), b'a', b'z');
             let at = 8 * i;
-            m.space |= gather(space) << at;
-            m.ctrl |= gather(ctrl) << at;
+            m.space |= gather(c | in_range(y, b' ', b' ')) << at;
             m.letter |= gather(letter) << at;
-            m.digit |= gather(digit) << at;
-            m.wide |= gather(wide) << at;
-            m.cont |= gather(cont) << at;
+            m.alnum |= gather(letter | in_range(y, b'0', b'9')) << at;
+        }
+        m.ctrl = ctrl != 0;
+        if high & HIGH != 0 {
+            for i in 0..8 {
+                let x = word(i);
+                // 10xxxxxx: the high bit set, the next one clear.
+                m.wide |= gather(x & HIGH) << (8 * i);
+                m.cont |= gather(x & !(x << 1) & HIGH) << (8 * i);
+            }
+            m.space &= !m.wide;
+            m.letter &= !m.wide;
+            m.alnum &= !m.wide;
         }
         m
     }
@@ -858,7 +868,9 @@ impl Tally {
             };
             let valid = if chunk.len() == 64 { u64::MAX } else { (1u64 << chunk.len()) - 1 };
             let mut m = Masks::of(block);
-            let mut alnum = m.letter | m.digit;
+            // ASCII digits: the letters and digits that are not letters.
+            t.digits += (m.alnum.count_ones() - m.letter.count_ones()) as usize;
+            let mut alnum = m.alnum;
             if m.wide != 0 {
                 t.ascii = false;
                 // Characters beyond ASCII, classed at their first byte.
@@ -888,10 +900,9 @@ impl Tally {
             let lead = valid & !m.cont;
             let word = valid & !m.space;
             // A character beyond ASCII that is whitespace spans several space bits.
-            odd_spaces |= m.ctrl | m.space & (m.space << 1 | in_space);
+            odd_spaces |= u64::from(m.ctrl) | m.space & (m.space << 1 | in_space);
             t.chars += lead.count_ones() as usize;
             t.letters += (m.letter & lead).count_ones() as usize;
-            t.digits += m.digit.count_ones() as usize;
             nonspace += (word & lead).count_ones() as usize;
             tokens += (word & !(word << 1 | in_word)).count_ones() as usize;
             t.runs += (alnum & !(alnum << 1 | in_alnum)).count_ones() as usize;
