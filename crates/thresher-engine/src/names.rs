@@ -101,12 +101,33 @@ fn is_class(text: &str, at: usize, want: Class) -> bool {
     class_at(text, at).is_some_and(|(c, _)| c == want)
 }
 
-/// `[\p{Lu}][\p{L}\p{M}'’\-]+` at `at`: where it ends.
+/// The ASCII bytes of `[\p{L}\p{M}'’\-]`.
+const ASCII_WORD: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 128 {
+        table[b] = matches!(ASCII[b], Class::Upper | Class::Word);
+        b += 1;
+    }
+    table
+};
+
+/// `[\p{Lu}][\p{L}\p{M}'’\-]+` at `at`: where it ends. Runs of ASCII are passed over by a
+/// table lookup per byte; a character beyond ASCII is asked its class.
 fn cap_word(text: &str, at: usize) -> Option<usize> {
     let (Class::Upper, n) = class_at(text, at)? else { return None };
+    let bytes = text.as_bytes();
     let mut end = at + n;
-    while let Some((Class::Upper | Class::Word, n)) = class_at(text, end) {
-        end += n;
+    loop {
+        let rest = bytes.get(end..).unwrap_or_default();
+        end += rest.iter().position(|&b| !ASCII_WORD[usize::from(b)]).unwrap_or(rest.len());
+        match bytes.get(end) {
+            Some(&b) if !b.is_ascii() => match class_at(text, end) {
+                Some((Class::Upper | Class::Word, n)) => end += n,
+                _ => break,
+            },
+            _ => break,
+        }
     }
     (end > at + n).then_some(end)
 }
@@ -120,9 +141,28 @@ fn spaces(text: &str, at: usize) -> Option<usize> {
     (end > at).then_some(end)
 }
 
-/// `(?:p1|p2|...)\s+` at `at` for the `particles`: where the spaces after it end.
-fn particle(text: &str, at: usize, particles: &[&str]) -> Option<usize> {
+/// The first letters of `particles` (all lower-case ASCII), as bits of a mask.
+const fn first_letters(particles: &[&str]) -> u32 {
+    let mut mask = 0;
+    let mut i = 0;
+    while i < particles.len() {
+        mask |= 1 << (particles[i].as_bytes()[0] - b'a');
+        i += 1;
+    }
+    mask
+}
+
+const NAME_FIRSTS: u32 = first_letters(NAME_PARTICLES);
+const ORG_FIRSTS: u32 = first_letters(ORG_PARTICLES);
+
+/// `(?:p1|p2|...)\s+` at `at` for the `particles`, whose first letters are `firsts`: where the
+/// spaces after it end. Most words start with a letter no particle does and are passed at once.
+fn particle(text: &str, at: usize, particles: &[&str], firsts: u32) -> Option<usize> {
     let rest = text.get(at..)?;
+    let first = rest.as_bytes().first()?.wrapping_sub(b'a');
+    if first >= 26 || firsts & 1 << first == 0 {
+        return None;
+    }
     particles.iter().filter(|p| rest.starts_with(*p)).find_map(|p| spaces(text, at + p.len()))
 }
 
@@ -173,7 +213,7 @@ fn name_at(text: &str, at: usize) -> Result<usize, usize> {
     }
     // Particles are lower-case, so fewer of them never lets the capitalised word match.
     let mut p = pos;
-    while let Some(next) = particle(text, p, NAME_PARTICLES) {
+    while let Some(next) = particle(text, p, NAME_PARTICLES, NAME_FIRSTS) {
         p = next;
     }
     cap_word(text, p).or(fallback).ok_or(pos)
@@ -187,7 +227,7 @@ fn org_at(text: &str, at: usize) -> Result<usize, usize> {
     let first = pos;
     let mut end = None;
     while let Some(mut p) = spaces(text, pos) {
-        while let Some(next) = particle(text, p, ORG_PARTICLES) {
+        while let Some(next) = particle(text, p, ORG_PARTICLES, ORG_FIRSTS) {
             p = next;
         }
         let Some(e) = cap_word(text, p) else { break };
