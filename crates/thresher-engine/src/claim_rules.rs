@@ -196,7 +196,7 @@ impl ClaimHandle {
         {
             return None;
         }
-        re.on(text, Some(self.plain)).find(text).map(|m| Span::new(base + m.start(), base + m.end()))
+        re.to_run(text, Some(self.plain))?.find(text).map(|m| Span::new(base + m.start(), base + m.end()))
     }
 
     /// Whether `re` matches the claim's text: what [`ClaimHandle::find`] finds a span for.
@@ -212,7 +212,7 @@ impl ClaimHandle {
         {
             return false;
         }
-        re.on(text, Some(self.plain)).is_match(text)
+        re.to_run(text, Some(self.plain)).is_some_and(|r| r.is_match(text))
     }
 
     /// The cue's span when `re` matches the cue.

@@ -152,7 +152,7 @@ impl Page {
             return false;
         }
         let text = self.para(i);
-        re.on(text, self.facts.lines.get(i).map(|l| l.plain)).is_match(text)
+        re.to_run(text, self.facts.lines.get(i).map(|l| l.plain)).is_some_and(|r| r.is_match(text))
     }
 
     /// True when the line set or the needles tell at once that `re` does not match paragraph
@@ -524,7 +524,8 @@ fn drop_text(page: &Page, kind: &str, pattern: &str, opts: Option<&Map>) -> Help
             }
             let base = page.ctx.paras[i].start;
             let text = page.para(i);
-            for m in re.on(text, page.facts.lines.get(i).map(|l| l.plain)).find_iter(text) {
+            let Some(found) = re.to_run(text, page.facts.lines.get(i).map(|l| l.plain)) else { continue };
+            for m in found.find_iter(text) {
                 if !m.is_empty() {
                     page.mark(&kind, Span::new(base + m.start(), base + m.end()))?;
                     n += 1;

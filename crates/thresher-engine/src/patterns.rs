@@ -236,6 +236,18 @@ impl PatternSet {
     }
 }
 
+/// A pattern form, compiled when first used.
+fn compiled<'a>(form: &'a OnceLock<Option<PerThread<Regex>>>, source: &str) -> Option<&'a Regex> {
+    form.get_or_init(|| {
+        build(source)
+            .inspect_err(|e| tracing::error!(pattern = %source, "pattern does not compile: {e}"))
+            .ok()
+            .map(PerThread::new)
+    })
+    .as_ref()
+    .map(PerThread::get)
+}
+
 /// A compiled rule pattern: its narrowed form for the [`plain`] texts, where the two cannot
 /// differ, and the regex as written for the others.
 ///
@@ -270,7 +282,18 @@ enum Forms {
         wide_src: Option<String>,
         wide: OnceLock<Option<PerThread<Regex>>>,
         full: OnceLock<Option<PerThread<Regex>>>,
+        /// The widened form without its Unicode word boundaries, when it has any (see
+        /// [`Pattern::to_run`]).
+        relaxed: Option<Box<Relaxed>>,
     },
+}
+
+/// A form of a pattern without its Unicode word boundaries: its source, and the regex once a
+/// text needed it.
+#[derive(Debug)]
+struct Relaxed {
+    src: String,
+    re: OnceLock<Option<PerThread<Regex>>>,
 }
 
 /// The largest count of a repetition (`{0,8}`) with which a line pattern joins the line set.
@@ -313,7 +336,16 @@ impl Pattern {
                 // a set and are rarely run alone.
                 build(&src).map_err(|e| invalid(&e))?;
                 let wide_src = widened(&hir).map(|h| h.to_string());
-                Forms::Narrowed { src, narrow: OnceLock::new(), wide_src, wide: OnceLock::new(), full: OnceLock::new() }
+                Forms::Narrowed {
+                    src,
+                    narrow: OnceLock::new(),
+                    wide_src,
+                    wide: OnceLock::new(),
+                    full: OnceLock::new(),
+                    // (Where nothing widens, the widened form is the pattern as written.)
+                    relaxed: relaxed(&widened(&hir).unwrap_or_else(|| hir.clone()))
+                        .map(|h| Box::new(Relaxed { src: h.to_string(), re: OnceLock::new() })),
+                }
             }
             None => Forms::One(PerThread::new(build(pattern).map_err(|e| invalid(&e))?)),
         };
@@ -356,26 +388,50 @@ impl Pattern {
         }
     }
 
-    /// The regex to run on `text`, whose [`plain`] flag the caller may know already.
-    pub fn on(&self, text: &str, plain_text: Option<bool>) -> &Regex {
-        let (src, narrow, wide_src, wide_form, full) = match &self.forms {
-            Forms::One(re) => return re.get(),
-            Forms::Narrowed { src, narrow, wide_src, wide, full } => (src, narrow, wide_src, wide, full),
+    /// The regex to run on `text`, whose [`plain`] flag the caller may know already; None when
+    /// `text` cannot match.
+    ///
+    /// A [`wide`] text runs the widened form. When that has Unicode word boundaries, the lazy
+    /// DFA gives up at the text's first byte beyond ASCII and the search starts again in the
+    /// PikeVM, many times slower. So such a text is first asked of the widened form without its
+    /// word boundaries, which matches wherever the pattern does there (the lazy DFA runs it
+    /// through): when it does not match, neither does the pattern.
+    pub fn to_run(&self, text: &str, plain_text: Option<bool>) -> Option<&Regex> {
+        let (src, narrow, wide_src, wide_form, full, relaxed) = match &self.forms {
+            Forms::One(re) => return Some(re.get()),
+            Forms::Narrowed { src, narrow, wide_src, wide, full, relaxed } => {
+                (src, narrow, wide_src, wide, full, relaxed)
+            }
         };
-        fn compiled<'a>(form: &'a OnceLock<Option<PerThread<Regex>>>, source: &str) -> Option<&'a Regex> {
-            form.get_or_init(|| {
-                build(source)
-                    .inspect_err(|e| tracing::error!(pattern = %source, "pattern does not compile: {e}"))
-                    .ok()
-                    .map(PerThread::new)
-            })
-            .as_ref()
-            .map(PerThread::get)
-        }
-        let plain_text = plain_text.unwrap_or_else(|| plain(text));
         // The narrowed form compiled when the pattern was created, so it compiles again; the
         // pattern as written may exceed the size limit its narrowed form fit, and then the
         // narrowed form is the nearest there is (and an error is logged).
+        let first = if plain_text.unwrap_or_else(|| plain(text)) {
+            compiled(narrow, src)
+        } else if (wide_src.is_some() || relaxed.is_some()) && wide(text) {
+            if let Some(r) = relaxed
+                && compiled(&r.re, &r.src).is_some_and(|re| !re.is_match(text))
+            {
+                return None;
+            }
+            match wide_src {
+                Some(wide_src) => compiled(wide_form, wide_src),
+                None => compiled(full, &self.source),
+            }
+        } else {
+            compiled(full, &self.source)
+        };
+        Some(first.or_else(|| compiled(narrow, src)).unwrap_or(&FAIL))
+    }
+
+    /// The regex to run on `text`, to search it whether or not it can match (see
+    /// [`Pattern::to_run`]).
+    pub fn on(&self, text: &str, plain_text: Option<bool>) -> &Regex {
+        let (src, narrow, wide_src, wide_form, full) = match &self.forms {
+            Forms::One(re) => return re.get(),
+            Forms::Narrowed { src, narrow, wide_src, wide, full, .. } => (src, narrow, wide_src, wide, full),
+        };
+        let plain_text = plain_text.unwrap_or_else(|| plain(text));
         let first = match wide_src {
             _ if plain_text => compiled(narrow, src),
             Some(wide_src) if wide(text) => compiled(wide_form, wide_src),
@@ -389,17 +445,17 @@ impl Pattern {
 
     /// Whether the pattern matches somewhere in `text`.
     pub fn is_match(&self, text: &str) -> bool {
-        self.on(text, None).is_match(text)
+        self.to_run(text, None).is_some_and(|re| re.is_match(text))
     }
 
     /// The first match in `text`.
     pub fn find<'t>(&self, text: &'t str) -> Option<regex::Match<'t>> {
-        self.on(text, None).find(text)
+        self.to_run(text, None)?.find(text)
     }
 
     /// Every match in `text`.
     pub fn find_iter<'r, 't>(&'r self, text: &'t str) -> regex::Matches<'r, 't> {
-        self.on(text, None).find_iter(text)
+        self.to_run(text, None).unwrap_or(&FAIL).find_iter(text)
     }
 
     /// The pattern as written.
@@ -433,6 +489,36 @@ pub fn wide(text: &str) -> bool {
 /// narrowed form (see [`narrowed`]) match in the same places.
 pub fn plain(text: &str) -> bool {
     text.is_ascii() || text.chars().all(|c| c.is_ascii() || TYPOGRAPHY.binary_search(&c).is_ok())
+}
+
+/// `hir` without its Unicode word boundaries (each an empty match instead): it matches
+/// wherever `hir` does. None when it has none.
+fn relaxed(hir: &Hir) -> Option<Hir> {
+    fn walk(h: &Hir, changed: &mut bool) -> Hir {
+        match h.kind() {
+            HirKind::Look(
+                Look::WordUnicode
+                | Look::WordUnicodeNegate
+                | Look::WordStartUnicode
+                | Look::WordEndUnicode
+                | Look::WordStartHalfUnicode
+                | Look::WordEndHalfUnicode,
+            ) => {
+                *changed = true;
+                Hir::empty()
+            }
+            HirKind::Repetition(r) => {
+                Hir::repetition(hir::Repetition { sub: Box::new(walk(&r.sub, changed)), ..r.clone() })
+            }
+            HirKind::Capture(c) => Hir::capture(hir::Capture { sub: Box::new(walk(&c.sub, changed)), ..c.clone() }),
+            HirKind::Concat(subs) => Hir::concat(subs.iter().map(|s| walk(s, changed)).collect()),
+            HirKind::Alternation(subs) => Hir::alternation(subs.iter().map(|s| walk(s, changed)).collect()),
+            HirKind::Empty | HirKind::Look(_) | HirKind::Literal(_) | HirKind::Class(_) => h.clone(),
+        }
+    }
+    let mut changed = false;
+    let out = walk(hir, &mut changed);
+    changed.then_some(out)
 }
 
 /// `hir` for [`plain`] texts only: every class keeps only ASCII and [`TYPOGRAPHY`], and every
@@ -561,6 +647,40 @@ mod tests {
             let used: Vec<_> = p.find_iter(&text).map(|m| m.range()).collect();
             proptest::prop_assert_eq!(full, used);
         }
+    }
+
+    proptest::proptest! {
+        /// A text the pattern without its word boundaries rules out is one the pattern does not
+        /// match; texts of words that make the patterns match, next to letters beyond ASCII.
+        #[test]
+        fn a_text_the_relaxed_form_rules_out_does_not_match(
+            which in 0..NARROWED.len(),
+            pieces in proptest::collection::vec(proptest::sample::select(vec![
+                "accused", "Accusé", "blamé", "war crime", "Jean", "Élise", "Şahin", "is", "was", " ", " ", ". ", "(", ")",
+                "Getty", "AP", "éAP", "APé", "/", "Reuters", "12", "٣", "é", "ж", "Ж", "12:30", "’", "”", "x",
+            ]), 0..12),
+        ) {
+            let text = pieces.concat();
+            let p = Pattern::new(NARROWED[which]).unwrap_or_else(|e| panic!("{e}"));
+            let written = build(NARROWED[which]).unwrap_or_else(|e| panic!("{e}"));
+            proptest::prop_assert!(p.to_run(&text, None).is_some() || !written.is_match(&text), "{:?} on {:?}", NARROWED[which], text);
+            proptest::prop_assert_eq!(p.is_match(&text), written.is_match(&text));
+            proptest::prop_assert_eq!(p.find(&text).map(|m| m.range()), written.find(&text).map(|m| m.range()));
+        }
+    }
+
+    #[test]
+    fn the_relaxed_form_rules_out_texts_beyond_ascii_that_lack_what_the_pattern_needs() {
+        let p = Pattern::new(r"(?i)\b(accus\w*|blam\w*)\b").unwrap_or_else(|e| panic!("{e}"));
+        // Letters beyond ASCII and no accusation: ruled out without the pattern's own search.
+        assert!(p.to_run("Şahin a déclaré", None).is_none());
+        // The words are there: the pattern decides (here, "accusé" is one word, and matches).
+        assert!(p.to_run("Şahin accusé", None).is_some() && p.is_match("Şahin accusé"));
+        // Plain texts run the narrowed form and are never ruled out this way.
+        assert!(p.to_run("nothing here", None).is_some());
+        // A pattern that nothing widens has its word boundaries taken out as written.
+        let ap = Pattern::new(r"\bAP\b").unwrap_or_else(|e| panic!("{e}"));
+        assert!(ap.to_run("Şahin a déclaré", None).is_none() && ap.to_run("Şahin, AP", None).is_some());
     }
 
     #[test]
