@@ -397,50 +397,39 @@ impl Pattern {
     /// word boundaries, which matches wherever the pattern does there (the lazy DFA runs it
     /// through): when it does not match, neither does the pattern.
     pub fn to_run(&self, text: &str, plain_text: Option<bool>) -> Option<&Regex> {
-        let (src, narrow, wide_src, wide_form, full, relaxed) = match &self.forms {
-            Forms::One(re) => return Some(re.get()),
-            Forms::Narrowed { src, narrow, wide_src, wide, full, relaxed } => {
-                (src, narrow, wide_src, wide, full, relaxed)
-            }
-        };
-        // The narrowed form compiled when the pattern was created, so it compiles again; the
-        // pattern as written may exceed the size limit its narrowed form fit, and then the
-        // narrowed form is the nearest there is (and an error is logged).
-        let first = if plain_text.unwrap_or_else(|| plain(text)) {
-            compiled(narrow, src)
-        } else if (wide_src.is_some() || relaxed.is_some()) && wide(text) {
-            if let Some(r) = relaxed
-                && compiled(&r.re, &r.src).is_some_and(|re| !re.is_match(text))
-            {
+        let plain_text = plain_text.unwrap_or_else(|| plain(text));
+        let mut wide_text = None;
+        if !plain_text && let Forms::Narrowed { relaxed: Some(r), .. } = &self.forms {
+            let is_wide = wide(text);
+            if is_wide && compiled(&r.re, &r.src).is_some_and(|re| !re.is_match(text)) {
                 return None;
             }
-            match wide_src {
-                Some(wide_src) => compiled(wide_form, wide_src),
-                None => compiled(full, &self.source),
-            }
-        } else {
-            compiled(full, &self.source)
-        };
-        Some(first.or_else(|| compiled(narrow, src)).unwrap_or(&FAIL))
+            wide_text = Some(is_wide);
+        }
+        Some(self.form(text, plain_text, wide_text))
     }
 
     /// The regex to run on `text`, to search it whether or not it can match (see
     /// [`Pattern::to_run`]).
     pub fn on(&self, text: &str, plain_text: Option<bool>) -> &Regex {
+        self.form(text, plain_text.unwrap_or_else(|| plain(text)), None)
+    }
+
+    /// The form for `text`, given whether it is [`plain`] and, when known, [`wide`].
+    fn form(&self, text: &str, plain_text: bool, wide_text: Option<bool>) -> &Regex {
         let (src, narrow, wide_src, wide_form, full) = match &self.forms {
             Forms::One(re) => return re.get(),
             Forms::Narrowed { src, narrow, wide_src, wide, full, .. } => (src, narrow, wide_src, wide, full),
         };
-        let plain_text = plain_text.unwrap_or_else(|| plain(text));
+        // The narrowed form compiled when the pattern was created, so it compiles again; the
+        // pattern as written may exceed the size limit its narrowed form fit, and then the
+        // narrowed form is the nearest there is (and an error is logged).
         let first = match wide_src {
             _ if plain_text => compiled(narrow, src),
-            Some(wide_src) if wide(text) => compiled(wide_form, wide_src),
+            Some(wide_src) if wide_text.unwrap_or_else(|| wide(text)) => compiled(wide_form, wide_src),
             _ => compiled(full, &self.source),
         };
-        match first.or_else(|| compiled(narrow, src)) {
-            Some(re) => re,
-            None => &FAIL,
-        }
+        first.or_else(|| compiled(narrow, src)).unwrap_or(&FAIL)
     }
 
     /// Whether the pattern matches somewhere in `text`.
