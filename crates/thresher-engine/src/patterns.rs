@@ -268,6 +268,115 @@ pub struct Pattern {
     needles: Option<Vec<Vec<u8>>>,
     /// Its index in the ruleset's [`Needles`], once they are built.
     needle_id: OnceLock<u32>,
+    /// When every match starts at the start of the text and holds a character: the bytes it
+    /// can start with; likewise at the end (see [`Edges`]).
+    edges: Edges,
+}
+
+/// What the first and last bytes of a text must be for a pattern anchored there to match it.
+///
+/// Rules mostly test lines against patterns such as `^support the moscow times!?$` or a
+/// credit line `^...(Getty Images|AFP|Reuters)$`, and most lines fail them at their first or
+/// last byte; yet each search costs a few hundred instructions before it gets there, and an
+/// outlet's patterns (and those that count far) are not in a set. One bit per byte answers
+/// most of them, from the pattern as written, so for every form and every text.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Edges {
+    first: Option<ByteSet>,
+    last: Option<ByteSet>,
+}
+
+impl Edges {
+    fn of(hir: &Hir) -> Self {
+        let props = hir.properties();
+        let at = |anchored: bool, last: bool| {
+            let (bytes, may_be_empty) = edge_bytes(hir, last);
+            (anchored && !may_be_empty).then_some(bytes)
+        };
+        Self {
+            first: at(props.look_set_prefix().contains(Look::Start), false),
+            last: at(props.look_set_suffix().contains(Look::End), true),
+        }
+    }
+
+    /// False when `text` cannot match: its first or last byte is not one a match has there.
+    fn allow(&self, text: &str) -> bool {
+        let b = text.as_bytes();
+        let ok = |set: Option<ByteSet>, byte: Option<&u8>| set.is_none_or(|s| byte.is_some_and(|&x| s.has(x)));
+        ok(self.first, b.first()) && ok(self.last, b.last())
+    }
+}
+
+/// A set of bytes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct ByteSet([u64; 4]);
+
+impl ByteSet {
+    fn has(self, b: u8) -> bool {
+        self.0[usize::from(b >> 6)] >> (b & 63) & 1 == 1
+    }
+
+    fn add_range(&mut self, from: u8, to: u8) {
+        for b in from..=to {
+            self.0[usize::from(b >> 6)] |= 1 << (b & 63);
+        }
+    }
+
+    fn union(self, other: Self) -> Self {
+        Self(std::array::from_fn(|i| self.0[i] | other.0[i]))
+    }
+}
+
+/// The bytes a match of `hir` can start with (its last bytes when `last`), and whether it can
+/// match the empty string (then a match need not start with any of them). Look-arounds match
+/// the empty string: taking them so only lets more bytes in.
+fn edge_bytes(hir: &Hir, last: bool) -> (ByteSet, bool) {
+    let mut set = ByteSet::default();
+    match hir.kind() {
+        HirKind::Empty | HirKind::Look(_) => (set, true),
+        HirKind::Literal(hir::Literal(bytes)) => {
+            if let Some(&b) = if last { bytes.last() } else { bytes.first() } {
+                set.add_range(b, b);
+            }
+            (set, bytes.is_empty())
+        }
+        HirKind::Class(hir::Class::Bytes(class)) => {
+            for r in class.ranges() {
+                set.add_range(r.start(), r.end());
+            }
+            (set, false)
+        }
+        HirKind::Class(hir::Class::Unicode(class)) => {
+            for r in class.ranges() {
+                for seq in regex_syntax::utf8::Utf8Sequences::new(r.start(), r.end()) {
+                    let seq = seq.as_slice();
+                    if let Some(b) = if last { seq.last() } else { seq.first() } {
+                        set.add_range(b.start, b.end);
+                    }
+                }
+            }
+            (set, false)
+        }
+        HirKind::Repetition(r) => {
+            let (bytes, empty) = edge_bytes(&r.sub, last);
+            (bytes, empty || r.min == 0)
+        }
+        HirKind::Capture(c) => edge_bytes(&c.sub, last),
+        HirKind::Concat(subs) => {
+            let mut walk = |sub: &Hir| {
+                let (bytes, empty) = edge_bytes(sub, last);
+                set = set.union(bytes);
+                empty
+            };
+            // The edge byte comes from the first part (the last, at the end) that cannot be empty.
+            let empty = if last { subs.iter().rev().all(&mut walk) } else { subs.iter().all(&mut walk) };
+            (set, empty)
+        }
+        HirKind::Alternation(subs) => subs.iter().fold((set, false), |(set, empty), sub| {
+            let (bytes, e) = edge_bytes(sub, last);
+            (set.union(bytes), empty || e)
+        }),
+    }
 }
 
 #[derive(Debug)]
@@ -358,6 +467,7 @@ impl Pattern {
             count: longest_count(&hir),
             needles,
             needle_id: OnceLock::new(),
+            edges: Edges::of(&hir),
         })
     }
 
@@ -397,6 +507,9 @@ impl Pattern {
     /// word boundaries, which matches wherever the pattern does there (the lazy DFA runs it
     /// through): when it does not match, neither does the pattern.
     pub fn to_run(&self, text: &str, plain_text: Option<bool>) -> Option<&Regex> {
+        if !self.edges.allow(text) {
+            return None;
+        }
         let plain_text = plain_text.unwrap_or_else(|| plain(text));
         let mut wide_text = None;
         if !plain_text && let Forms::Narrowed { relaxed: Some(r), .. } = &self.forms {
@@ -703,6 +816,66 @@ mod tests {
         assert!(matches!(&d.forms, Forms::Narrowed { full, .. } if full.get().is_none()));
         assert!(d.is_match("a photo of Erdoğan"));
         assert!(matches!(&d.forms, Forms::Narrowed { full, .. } if full.get().is_some()));
+    }
+
+    /// Patterns anchored at either end, with parts that may be empty, alternatives, case
+    /// folding beyond ASCII (`(?i)k` is also the Kelvin sign) and classes of wide characters.
+    const ANCHORED: &[&str] = &[
+        r"(?i)^support the moscow times!?$",
+        r"^(\(?(AP|AFP|Reuters)\)?|[\p{L}'’.\- ]{2,12}\s?[—/]\s?(Getty Images|AP|TASS)( via [\p{L} ]+)?)$",
+        r"(?i)^\W*(donate( now)?|support us)\b",
+        r"^(?:\d{1,2}[.)]\s)?[«“]?\p{Lu}",
+        r"(?i)^#*\s*read next$",
+        r"^$|^x?$",
+        r"(?i)^(a|)k",
+        r"\bphoto\b.*[.!?]$",
+        r"^[^a-z]",
+        r"(?m)^ok$",
+        r"^Photo: [^.]*(AP|TASS)$",
+    ];
+
+    proptest::proptest! {
+        /// The edge bytes never rule out a text the pattern matches.
+        #[test]
+        fn texts_ruled_out_by_their_edges_do_not_match(
+            which in 0..ANCHORED.len(),
+            pieces in proptest::collection::vec(proptest::sample::select(vec![
+                "Support", "the", "Moscow", "Times", "!", " ", "SUPPORT THE MOSCOW TIMES", "ſupport the moſcow timeſ",
+                "(AP)", "AP", "Jane Doe", "—", "/", "Getty Images", " via ", "Élise", "TASS", "donate", " now",
+                "“", "«", "12.", "1)", "read next", "#", "\u{212a}", "k", "a", "x", "photo", ".", "é", "ж", "\n", "ok", "Photo: ",
+            ]), 0..8),
+        ) {
+            let text = pieces.concat();
+            let p = Pattern::new(ANCHORED[which]).unwrap_or_else(|e| panic!("{e}"));
+            let written = build(ANCHORED[which]).unwrap_or_else(|e| panic!("{e}"));
+            proptest::prop_assert!(p.edges.allow(&text) || !written.is_match(&text), "{:?} on {:?}", ANCHORED[which], text);
+            proptest::prop_assert_eq!(p.is_match(&text), written.is_match(&text));
+            proptest::prop_assert_eq!(p.find(&text).map(|m| m.range()), written.find(&text).map(|m| m.range()));
+        }
+    }
+
+    #[test]
+    fn anchored_patterns_rule_out_texts_by_their_first_and_last_bytes() {
+        let edges = |p: &str| Pattern::new(p).map(|p| p.edges).unwrap_or_else(|e| panic!("{e}"));
+        let tmt = edges(r"(?i)^support the moscow times!?$");
+        assert!(tmt.allow("Support The Moscow Times!") && tmt.allow("support the moscow times"));
+        assert!(!tmt.allow("The Moscow Times") && !tmt.allow("Support The Moscow Times.") && !tmt.allow(""));
+        let photo = edges(r"^Photo: \w+ AP$");
+        assert!(photo.allow("Photo: Jane AP") && !photo.allow(" Photo: Jane AP") && !photo.allow("Photo: Jane AP."));
+        // Case folding goes beyond ASCII: `(?i)s` is also the long s, `(?i)k` the Kelvin sign.
+        assert!(tmt.allow("ſupport the moſcow timeſ") && edges("(?i)^k").allow("\u{212a}elvin"));
+        let credit = edges(r"^[\p{L} ]{2,40}\s?[—/]\s?(Getty Images|AFP|Reuters)( via [\p{L} ]+)?$");
+        assert!(credit.allow("Jane Doe / Getty Images") && credit.allow("Жанна — AFP via Гетти"));
+        assert!(!credit.allow("Jane Doe said the AFP.") && !credit.allow("2024 / Reuters"));
+        // Nothing is ruled out where a match may be empty at that end, or is not anchored there.
+        let open = |e: Edges| e.first.is_none() && e.last.is_none();
+        assert!(
+            open(edges(r"(?i)^\W*$")) && open(edges(r"photo")) && open(edges(r"(?m)^ok$")) && open(edges("^(a|)$"))
+        );
+        assert!(edges(r"^\W*donate").first.is_some() && edges(r"^\W*donate").last.is_none());
+        // Patterns ruled out by their edges never run: none of them could have matched.
+        let p = Pattern::new(r"(?i)^read next$").unwrap_or_else(|e| panic!("{e}"));
+        assert!(p.to_run("Read next", None).is_some() && p.to_run("Read next.", None).is_none());
     }
 
     #[test]
