@@ -21,6 +21,7 @@ use regex::Regex;
 
 use crate::document::{ClaimForm, Span};
 use crate::local::PerThread;
+use crate::names::Runs;
 use crate::sentences::{self, Sentence};
 
 /// Knowledge a ruleset adds to the generic mechanism: aliases ("Washington" → "United
@@ -991,9 +992,9 @@ impl Registry {
 
     /// Registers every full personal name in `text` (a sentence at `base`), with the role
     /// words just before it.
-    fn scan(&mut self, sent: &Sent<'_>, know: &SpeakerKnowledge) {
+    fn scan(&mut self, sent: &Sent<'_>, names: &[(usize, usize)], know: &SpeakerKnowledge) {
         let (text, base) = (sent.text, sent.base);
-        for (start, end) in crate::names::name_runs(text) {
+        for &(start, end) in names {
             // A name starts a word ("McDonald" holds no "Donald").
             if text[..start].chars().next_back().is_some_and(char::is_alphanumeric) {
                 continue;
@@ -1004,8 +1005,10 @@ impl Registry {
             if !(2..=4).contains(&n_words) {
                 continue;
             }
-            if name.split_whitespace().any(|w| is_in(&TIME_WORDS, &w.to_lowercase()) || is_in(&STOP, &w.to_lowercase()))
-            {
+            if name.split_whitespace().any(|w| {
+                let w = lowercase(w);
+                is_in(&TIME_WORDS, &w) || is_in(&STOP, &w)
+            }) {
                 continue;
             }
             // Role words around the name: "Kremlin spokesman Dmitry Peskov", "The Russian
@@ -1048,11 +1051,11 @@ impl Registry {
     /// Minister Sergei Lavrov"), or referred to by surname alone elsewhere ("Lavrov"). That
     /// drops capitalised phrases such as "United Arab List" or "Santa Barbara". Then records
     /// where each person is mentioned, for resolving pronouns.
-    fn finish(&mut self, text: &str, sentences: &[(Sentence, usize)], sents: &[Sent<'_>]) {
+    fn finish(&mut self, text: &str, sentences: &[(Sentence, usize)], sents: &[Sent<'_>], orgs: &[Runs]) {
         // Organisations named in the text, for "the report" and "the researchers" later.
-        for (s, _) in sentences {
+        for ((s, _), runs) in sentences.iter().zip(orgs) {
             let st = s.span.slice(text);
-            for (start, end) in crate::names::org_runs(st) {
+            for &(start, end) in runs {
                 if inside(&s.quotes, s.span.start + start) {
                     continue;
                 }
@@ -1315,10 +1318,14 @@ pub fn find(text: &str, pieces: &[(Span, usize)], know: &SpeakerKnowledge) -> Fi
         .map(|((s, _), r)| Sent::new(s.span.slice(text), r.and_then(|r| lower.get(r)), s.span.start))
         .collect();
     let mut reg = Registry::default();
+    // Each sentence's names and organisations, found in one pass over its capitals.
+    let mut orgs: Vec<Runs> = Vec::with_capacity(sents.len());
     for sent in &sents {
-        reg.scan(sent, know);
+        let (names, sent_orgs) = crate::names::name_and_org_runs(sent.text);
+        reg.scan(sent, &names, know);
+        orgs.push(sent_orgs);
     }
-    reg.finish(text, &sentences, &sents);
+    reg.finish(text, &sentences, &sents, &orgs);
     let mut ctx = Context::default();
     let mut out: Vec<(Found, usize)> = Vec::with_capacity(sentences.len().min(64));
     let mut unread = 0;

@@ -172,7 +172,12 @@ fn particle(text: &str, at: usize, particles: &[&str], firsts: u32) -> Option<us
 /// neither can end earlier and still be followed by a space, so no choice made here is ever
 /// undone by the regex.
 fn name_word(text: &str, at: usize) -> Option<(usize, Option<usize>)> {
-    if let Some(end) = cap_word(text, at) {
+    name_word_after(text, at, cap_word(text, at))
+}
+
+/// [`name_word`] given `cap_word(text, at)`.
+fn name_word_after(text: &str, at: usize, cap: Option<usize>) -> Option<(usize, Option<usize>)> {
+    if let Some(end) = cap {
         return Some((if is_class(text, end, Class::Dot) { end + 1 } else { end }, Some(end)));
     }
     let mut end = at;
@@ -197,16 +202,18 @@ fn name_word(text: &str, at: usize) -> Option<(usize, Option<usize>)> {
 /// there the same words follow, to the same place, with fewer of them to fall back on. The
 /// search skips them, which keeps it linear on a run of initials ("A. B. C. ...") where the
 /// regex's automaton was.
-fn name_at(text: &str, at: usize) -> Result<usize, usize> {
+fn name_at(text: &str, at: usize, first_cap: Option<usize>) -> Result<usize, usize> {
     let mut pos = at;
     let (mut words, mut fallback) = (0, None);
-    while let Some((end, cap)) = name_word(text, pos) {
+    let mut word = name_word_after(text, at, first_cap);
+    while let Some((end, cap)) = word {
         let Some(next) = spaces(text, end) else { break };
         if words > 0 && cap.is_some() {
             fallback = cap;
         }
         words += 1;
         pos = next;
+        word = name_word(text, pos);
     }
     if words == 0 {
         return Err(at);
@@ -222,8 +229,8 @@ fn name_at(text: &str, at: usize) -> Result<usize, usize> {
 /// The match of [`ORG_RUN`] that starts at `at`, if one does: where it ends. If none does, where
 /// the search may go on: the end of the first word, since from a capital inside it the same
 /// words follow.
-fn org_at(text: &str, at: usize) -> Result<usize, usize> {
-    let Some(mut pos) = cap_word(text, at) else { return Err(at) };
+fn org_at(text: &str, at: usize, first_cap: Option<usize>) -> Result<usize, usize> {
+    let Some(mut pos) = first_cap else { return Err(at) };
     let first = pos;
     let mut end = None;
     while let Some(mut p) = spaces(text, pos) {
@@ -240,7 +247,8 @@ fn org_at(text: &str, at: usize) -> Result<usize, usize> {
 /// The leftmost-first matches of a pattern whose matches all start at a `\p{Lu}`, given the
 /// match that starts at a position (or where to look on when none does), as `find_iter` has
 /// them: each search goes on from the end of the last match.
-fn runs(text: &str, match_at: impl Fn(&str, usize) -> Result<usize, usize>) -> Vec<(usize, usize)> {
+#[cfg(test)]
+fn runs(text: &str, match_at: impl Fn(&str, usize, Option<usize>) -> Result<usize, usize>) -> Vec<(usize, usize)> {
     let bytes = text.as_bytes();
     let mut out = Vec::new();
     let mut at = 0;
@@ -249,7 +257,7 @@ fn runs(text: &str, match_at: impl Fn(&str, usize) -> Result<usize, usize>) -> V
     {
         let i = at + off;
         match class_at(text, i) {
-            Some((Class::Upper, n)) => match match_at(text, i) {
+            Some((Class::Upper, n)) => match match_at(text, i, cap_word(text, i)) {
                 Ok(end) => {
                     out.push((i, end));
                     at = end;
@@ -263,14 +271,67 @@ fn runs(text: &str, match_at: impl Fn(&str, usize) -> Result<usize, usize>) -> V
     out
 }
 
+/// Byte spans of runs of capitalised words in a text.
+pub type Runs = Vec<(usize, usize)>;
+
 /// The matches of [`NAME_RUN`] in `text`, as byte spans.
+#[cfg(test)]
 pub fn name_runs(text: &str) -> Vec<(usize, usize)> {
     runs(text, name_at)
 }
 
 /// The matches of [`ORG_RUN`] in `text`, as byte spans.
+#[cfg(test)]
 pub fn org_runs(text: &str) -> Vec<(usize, usize)> {
     runs(text, org_at)
+}
+
+/// [`name_runs`] and [`org_runs`] of `text` from one pass over its capitals: each capital at
+/// which either search would try a match is found once, and its capitalised word, where both
+/// start, is read once. The finder reads both in every sentence.
+pub fn name_and_org_runs(text: &str) -> (Runs, Runs) {
+    let bytes = text.as_bytes();
+    let (mut names, mut orgs) = (Vec::new(), Vec::new());
+    // Where each search goes on from; a capital before one of them lies in that search's last
+    // match (or in what its last failed match read) and is not tried by it.
+    let (mut name_from, mut org_from) = (0, 0);
+    loop {
+        let at = name_from.min(org_from);
+        let Some(off) = bytes.get(at..).and_then(|rest| rest.iter().position(|&b| b.is_ascii_uppercase() || b >= 0xc0))
+        else {
+            break;
+        };
+        let i = at + off;
+        match class_at(text, i) {
+            Some((Class::Upper, n)) => {
+                let cap = cap_word(text, i);
+                if i >= name_from {
+                    name_from = match name_at(text, i, cap) {
+                        Ok(end) => {
+                            names.push((i, end));
+                            end
+                        }
+                        Err(on) => on.max(i + n),
+                    };
+                }
+                if i >= org_from {
+                    org_from = match org_at(text, i, cap) {
+                        Ok(end) => {
+                            orgs.push((i, end));
+                            end
+                        }
+                        Err(on) => on.max(i + n),
+                    };
+                }
+            }
+            Some((_, n)) => {
+                name_from = name_from.max(i + n);
+                org_from = org_from.max(i + n);
+            }
+            None => break,
+        }
+    }
+    (names, orgs)
 }
 
 #[cfg(test)]
@@ -295,6 +356,15 @@ mod tests {
         let s = "The Institute for the Study of War and the Kremlin said.";
         let orgs: Vec<&str> = org_runs(s).iter().map(|&(a, b)| &s[a..b]).collect();
         assert_eq!(orgs, ["The Institute for the Study of War and the Kremlin"]);
+        // One pass finds both: a capital inside one search's match (or inside what its failed
+        // match read) is still tried by the other, and only by it.
+        for s in [
+            "The Institute for the Study of War and the Kremlin said.",
+            "Institute of Sergei Lavrov Said O'Brien, A. B. Jones of the U.S. Capitol Police Élysée Жуков.",
+            "A. B. C. D. Lavrov von der Leyen of NATO and the EU",
+        ] {
+            assert_eq!(name_and_org_runs(s), (by_regex(NAME_RUN, s), by_regex(ORG_RUN, s)), "{s}");
+        }
     }
 
     #[test]
@@ -334,6 +404,12 @@ mod tests {
         #[test]
         fn org_runs_are_the_organisation_pattern(text in sentences()) {
             proptest::prop_assert_eq!(org_runs(&text), by_regex(ORG_RUN, &text), "{:?}", text);
+        }
+
+        #[test]
+        fn one_pass_finds_both_patterns_runs(text in sentences()) {
+            let want = (by_regex(NAME_RUN, &text), by_regex(ORG_RUN, &text));
+            proptest::prop_assert_eq!(name_and_org_runs(&text), want, "{:?}", text);
         }
     }
 }
