@@ -305,24 +305,8 @@ pub fn name_and_org_runs(text: &str) -> (Runs, Runs) {
         match class_at(text, i) {
             Some((Class::Upper, n)) => {
                 let cap = cap_word(text, i);
-                if i >= name_from {
-                    name_from = match name_at(text, i, cap) {
-                        Ok(end) => {
-                            names.push((i, end));
-                            end
-                        }
-                        Err(on) => on.max(i + n),
-                    };
-                }
-                if i >= org_from {
-                    org_from = match org_at(text, i, cap) {
-                        Ok(end) => {
-                            orgs.push((i, end));
-                            end
-                        }
-                        Err(on) => on.max(i + n),
-                    };
-                }
+                try_at(text, (i, n), cap, name_at, &mut name_from, &mut names);
+                try_at(text, (i, n), cap, org_at, &mut org_from, &mut orgs);
             }
             Some((_, n)) => {
                 name_from = name_from.max(i + n);
@@ -332,6 +316,29 @@ pub fn name_and_org_runs(text: &str) -> (Runs, Runs) {
         }
     }
     (names, orgs)
+}
+
+/// One search's step of [`name_and_org_runs`] at the capital at `i` (`n` bytes; its
+/// capitalised word ends at `cap`): unless `i` lies before where the search goes on from,
+/// `match_at` is tried there, and the search goes on after the match or after what it read.
+fn try_at(
+    text: &str,
+    (i, n): (usize, usize),
+    cap: Option<usize>,
+    match_at: fn(&str, usize, Option<usize>) -> Result<usize, usize>,
+    from: &mut usize,
+    out: &mut Runs,
+) {
+    if i < *from {
+        return;
+    }
+    *from = match match_at(text, i, cap) {
+        Ok(end) => {
+            out.push((i, end));
+            end
+        }
+        Err(on) => on.max(i + n),
+    };
 }
 
 #[cfg(test)]
