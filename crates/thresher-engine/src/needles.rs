@@ -18,7 +18,9 @@
 
 use std::sync::Arc;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+use aho_corasick::automaton::{Automaton, StateID};
+use aho_corasick::dfa::DFA;
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Anchored, MatchKind, PatternID, StartKind};
 use regex_syntax::hir::literal::{ExtractKind, Extractor, Seq};
 use regex_syntax::hir::{Capture, Class, ClassUnicode, ClassUnicodeRange, Hir, HirKind, Repetition};
 
@@ -36,6 +38,10 @@ const MAX_NEEDLE: usize = 12;
 const DFA_NEEDLES: usize = 5_000;
 /// A pattern needing one of more strings than this has no needles (it runs on every text).
 const MAX_NEEDLES: usize = 256;
+/// The DFA reads a text as this many streams at once (see [`overlapping`]).
+const STREAMS: usize = 4;
+/// Texts shorter than this are read as one stream.
+const MIN_SPLIT: usize = 256;
 
 /// Byte strings one of which (ignoring ASCII case) occurs in every match of `hir`, when there
 /// is such a list of strings long enough to be rare (see [`rare_enough`]); lowercased, sorted, deduplicated.
@@ -161,7 +167,7 @@ fn better(a: &Seq, b: &Seq) -> bool {
 /// The needles of a ruleset's patterns, searched together.
 #[derive(Debug)]
 pub struct Needles {
-    ac: AhoCorasick,
+    scanner: Scanner,
     /// For each needle, the patterns (by [`Pattern::needle_id`]) that need it.
     owners: Vec<Vec<u32>>,
     /// How many patterns have an id.
@@ -195,28 +201,22 @@ impl Needles {
         if needles.is_empty() {
             return None;
         }
-        let ac = AhoCorasickBuilder::new()
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::Standard)
-            .kind((needles.len() <= DFA_NEEDLES).then_some(AhoCorasickKind::DFA))
-            .build(&needles)
-            .inspect_err(|e| tracing::error!("the patterns' needles do not build: {e}"))
-            .ok()?;
+        let scanner = Scanner::build(&needles)?;
         let patterns = with_needles.len();
         for (p, id) in with_needles {
             p.set_needle_id(id);
         }
-        Some(Self { ac, owners, patterns })
+        Some(Self { scanner, owners, patterns })
     }
 
     /// Where the needles occur in `text`, overlaps included.
     pub fn scan(&self, text: &str) -> Hits {
         let mut hits = Vec::new();
-        for m in self.ac.find_overlapping_iter(text) {
-            for &owner in self.owners.get(m.pattern().as_usize()).into_iter().flatten() {
-                hits.push(Hit { owner, start: m.start(), end: m.end() });
+        self.scanner.overlapping(text.as_bytes(), |needle, start, end| {
+            for &owner in self.owners.get(needle.as_usize()).into_iter().flatten() {
+                hits.push(Hit { owner, start, end });
             }
-        }
+        });
         hits.sort_unstable_by_key(|h| (h.owner, h.start, h.end));
         hits.dedup_by_key(|h| (h.owner, h.start));
         // Where each pattern's hits start: a line helper asks about every line for one
@@ -230,6 +230,113 @@ impl Needles {
             starts.push(at);
         }
         Hits { hits, starts }
+    }
+}
+
+/// The automaton the needles are searched with.
+#[derive(Debug)]
+enum Scanner {
+    /// Up to [`DFA_NEEDLES`] needles: a DFA, read by [`overlapping`].
+    Dfa { dfa: Box<DFA>, start: StateID },
+    /// More: a contiguous NFA, smaller than their DFA.
+    Nfa(AhoCorasick),
+}
+
+impl Scanner {
+    fn build(needles: &[&[u8]]) -> Option<Self> {
+        if needles.len() <= DFA_NEEDLES {
+            let dfa = aho_corasick::dfa::Builder::new()
+                .ascii_case_insensitive(true)
+                .match_kind(MatchKind::Standard)
+                .start_kind(StartKind::Unanchored)
+                // `overlapping` reads every byte itself; without a prefilter the start state
+                // is not a special state it would have to test for.
+                .prefilter(false)
+                .build(needles)
+                .inspect_err(|e| tracing::error!("the patterns' needles do not build as a DFA: {e}"));
+            if let Ok(dfa) = dfa
+                && let Ok(start) = dfa.start_state(Anchored::No)
+            {
+                return Some(Self::Dfa { dfa: Box::new(dfa), start });
+            }
+        }
+        AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .build(needles)
+            .inspect_err(|e| tracing::error!("the patterns' needles do not build: {e}"))
+            .ok()
+            .map(Self::Nfa)
+    }
+
+    /// Calls `found(needle, start, end)` for every occurrence of a needle in `text`,
+    /// overlapping ones included, in no particular order.
+    fn overlapping(&self, text: &[u8], mut found: impl FnMut(PatternID, usize, usize)) {
+        match self {
+            Self::Dfa { dfa, start } => {
+                let mut at_end = |needle, end: usize| found(needle, end - dfa.pattern_len(needle), end);
+                if text.len() < MIN_SPLIT {
+                    overlapping::<1>(dfa, *start, text, &mut at_end);
+                } else {
+                    overlapping::<STREAMS>(dfa, *start, text, &mut at_end);
+                }
+            }
+            Self::Nfa(ac) => {
+                for m in ac.find_overlapping_iter(text) {
+                    found(m.pattern(), m.start(), m.end());
+                }
+            }
+        }
+    }
+}
+
+/// Calls `found(needle, end)` for every occurrence of a needle of `dfa` in `text`.
+///
+/// Each byte's state depends on the state before it, so a search from start to end waits on
+/// one table lookup per byte, and the table (a megabyte for a few hundred needles) is mostly
+/// out of the nearest cache. Here the text is cut into `K` pieces read side by side, so that
+/// their lookups overlap. The state after a byte depends only on the last
+/// [`Automaton::max_pattern_len`] bytes, so each piece after the first is entered that many
+/// bytes early from the start state; what it finds before its own start, the piece before
+/// has found.
+fn overlapping<const K: usize>(dfa: &DFA, start: StateID, text: &[u8], found: &mut impl FnMut(PatternID, usize)) {
+    let n = text.len();
+    let warm = dfa.max_pattern_len();
+    // Piece k is text[from[k]..to[k]], read from at[k].
+    let from: [usize; K] = std::array::from_fn(|k| n * k / K);
+    let to: [usize; K] = std::array::from_fn(|k| n * (k + 1) / K);
+    let mut at: [usize; K] = std::array::from_fn(|k| from[k].saturating_sub(warm));
+    let mut sid = [start; K];
+    let mut report = |sid: StateID, end: usize| {
+        for i in 0..dfa.match_len(sid) {
+            found(dfa.match_pattern(sid, i), end);
+        }
+    };
+    let side_by_side = (0..K).map(|k| to[k] - at[k]).min().unwrap_or(0);
+    for _ in 0..side_by_side {
+        let mut special = false;
+        for k in 0..K {
+            let byte = text.get(at[k]).copied().unwrap_or_default();
+            sid[k] = dfa.next_state(Anchored::No, sid[k], byte);
+            at[k] += 1;
+            special |= dfa.is_special(sid[k]);
+        }
+        if special {
+            for k in 0..K {
+                if dfa.is_match(sid[k]) && at[k] > from[k] {
+                    report(sid[k], at[k]);
+                }
+            }
+        }
+    }
+    for k in 0..K {
+        for &byte in text.get(at[k]..to[k]).unwrap_or_default() {
+            sid[k] = dfa.next_state(Anchored::No, sid[k], byte);
+            at[k] += 1;
+            if dfa.is_match(sid[k]) && at[k] > from[k] {
+                report(sid[k], at[k]);
+            }
+        }
     }
 }
 
@@ -440,5 +547,55 @@ mod tests {
         assert!(!hits.within(1, l1) && hits.within(1, l2) && !hits.within(1, l3));
         // A needle cut by the span's end is not within it.
         assert!(!hits.within(1, Span::new(10, 15)));
+    }
+
+    /// Every occurrence the scanner reports, as (needle, start, end), sorted.
+    fn occurrences(scanner: &Scanner, text: &str) -> Vec<(usize, usize, usize)> {
+        let mut out = Vec::new();
+        scanner.overlapping(text.as_bytes(), |n, s, e| out.push((n.as_usize(), s, e)));
+        out.sort_unstable();
+        out
+    }
+
+    #[test]
+    fn a_needle_across_the_seam_of_two_streams_is_found_once() {
+        let scanner = Scanner::build(&[b"seam".as_slice(), b"m"]).unwrap_or_else(|| panic!("built"));
+        assert!(matches!(scanner, Scanner::Dfa { .. }));
+        // Four streams of 250 bytes: the seams are at 250, 500 and 750; one needle ends at a
+        // seam, one starts there, two cross one.
+        let mut text = "x".repeat(1000);
+        for at in [248, 496, 500, 747] {
+            text.replace_range(at..at + 4, "SEAM");
+        }
+        let want: Vec<(usize, usize, usize)> =
+            [248, 496, 500, 747].iter().flat_map(|&a| [(0, a, a + 4), (1, a + 3, a + 4)]).collect();
+        let mut want = want;
+        want.sort_unstable();
+        assert_eq!(occurrences(&scanner, &text), want);
+    }
+
+    proptest::proptest! {
+        /// Read as streams side by side, the DFA finds every occurrence a search from start to
+        /// end finds, once: at the seams between the streams too, and for texts too short to
+        /// be cut.
+        #[test]
+        fn the_streams_find_what_one_search_finds(
+            needles in proptest::collection::btree_set("[abAB \u{17f}]{1,6}", 1..10),
+            text in "[abAB \u{17f}]{0,700}",
+        ) {
+            let list: Vec<&[u8]> = needles.iter().map(|n| n.as_bytes()).collect();
+            let scanner = Scanner::build(&list).unwrap_or_else(|| panic!("built"));
+            let is_dfa = matches!(scanner, Scanner::Dfa { .. });
+            proptest::prop_assert!(is_dfa);
+            let one = AhoCorasickBuilder::new()
+                .ascii_case_insensitive(true)
+                .match_kind(MatchKind::Standard)
+                .build(&list)
+                .unwrap_or_else(|e| panic!("{e}"));
+            let mut want: Vec<(usize, usize, usize)> =
+                one.find_overlapping_iter(&text).map(|m| (m.pattern().as_usize(), m.start(), m.end())).collect();
+            want.sort_unstable();
+            proptest::prop_assert_eq!(occurrences(&scanner, &text), want);
+        }
     }
 }
