@@ -9,14 +9,13 @@
 use std::sync::{Arc, Mutex, PoisonError};
 
 use aho_corasick::AhoCorasick;
-use regex::SetMatches;
 use rhai::{Array, Dynamic, Engine, EvalAltResult, NativeCallContext};
 
 use crate::diag::codes;
 use crate::document::{ClaimForm, Label, Span};
 use crate::needles::Hits;
 use crate::page::fail;
-use crate::patterns::{Pattern, Patterns, Role, TermList};
+use crate::patterns::{Pattern, Patterns, Role, SetHits, TermList};
 use crate::plan;
 
 type HelperResult<T> = Result<T, Box<EvalAltResult>>;
@@ -84,7 +83,7 @@ pub struct ClaimHandle {
     /// The text has no non-ASCII word characters (see [`crate::patterns::plain`]).
     plain: bool,
     /// Which patterns of the ruleset's claim set match the text.
-    hits: Option<Arc<SetMatches>>,
+    hits: Option<Arc<SetHits>>,
     log: Arc<Mutex<LabelLog>>,
 }
 
@@ -94,6 +93,31 @@ impl ClaimHandle {
         let plain = crate::patterns::plain(&facts.text);
         let hits = facts.patterns.set(Role::Claim).and_then(|set| set.hits(&facts.text, plain)).map(Arc::new);
         Self { facts: Arc::new(facts), plain, hits, log: Arc::default() }
+    }
+
+    /// Handles over claims of one ruleset (one [`Patterns`]): the claim set reads their texts
+    /// side by side (see [`crate::patterns::PatternSet::hits_each`]).
+    pub fn batch(facts: Vec<ClaimFacts>) -> Vec<Self> {
+        let Some(first) = facts.first() else { return Vec::new() };
+        let (patterns, set) = (first.patterns.clone(), first.patterns.set(Role::Claim));
+        let (Some(set), true) = (set, facts.iter().all(|f| Arc::ptr_eq(&f.patterns, &patterns))) else {
+            return facts.into_iter().map(Self::new).collect();
+        };
+        let texts: Vec<(&str, bool)> =
+            facts.iter().map(|f| (f.text.as_str(), crate::patterns::plain(&f.text))).collect();
+        let hits = set.hits_each(&texts);
+        let plain: Vec<bool> = texts.iter().map(|(_, p)| *p).collect();
+        facts
+            .into_iter()
+            .zip(plain)
+            .zip(hits)
+            .map(|((facts, plain), hits)| Self {
+                facts: Arc::new(facts),
+                plain,
+                hits: hits.map(Arc::new),
+                log: Arc::default(),
+            })
+            .collect()
     }
 
     /// Attributes the labels that follow to the rule in slot `rule` (its id is

@@ -17,7 +17,7 @@ use rhai::{Dynamic, Engine, EvalAltResult, Map, NativeCallContext, Position};
 use crate::diag::codes;
 use crate::document::Span;
 use crate::needles::Hits;
-use crate::patterns::{self, Pattern, Patterns, Role};
+use crate::patterns::{self, Pattern, Patterns, Role, SetHits};
 use crate::plan;
 
 /// A helper failure a rule author can act on; becomes a diagnostic with `code`.
@@ -619,7 +619,7 @@ struct Facts {
     lines: Vec<LineFacts>,
     /// Per line, which patterns of the ruleset's line set match it (empty before it is
     /// sealed; None for lines the set cannot answer for).
-    hits: Vec<Option<regex::SetMatches>>,
+    hits: Vec<Option<SetHits>>,
     /// Per pattern of the line set, the lines the set does not rule out for it: those it
     /// matches, and those it cannot answer for (in order).
     by_slot: Vec<Vec<usize>>,
@@ -1271,12 +1271,11 @@ impl Facts {
             }
         }
         let article = article_span(&lines, &texts);
-        let hits = ctx
-            .patterns
-            .set(Role::Line)
-            .map_or_else(Vec::new, |set| texts.iter().zip(&lines).map(|(t, l)| set.hits(t, l.plain)).collect());
+        let hits = ctx.patterns.set(Role::Line).map_or_else(Vec::new, |set| {
+            set.hits_each(&texts.iter().zip(&lines).map(|(t, l)| (*t, l.plain)).collect::<Vec<_>>())
+        });
         let mut by_slot: Vec<Vec<usize>> = Vec::new();
-        if let Some(width) = hits.iter().flatten().map(regex::SetMatches::len).next() {
+        if let Some(width) = hits.iter().flatten().map(SetHits::width).next() {
             by_slot.resize_with(width, Vec::new);
             for (i, h) in hits.iter().enumerate() {
                 match h {

@@ -28,7 +28,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, OnceLock, PoisonError, RwLock};
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
-use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder, SetMatches};
+use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
+use regex_automata::hybrid::LazyStateID;
+use regex_automata::hybrid::dfa::{Cache, DFA};
+use regex_automata::{Anchored, Input, PatternID};
 use regex_syntax::hir::{self, Hir, HirKind, Look};
 
 use crate::local::PerThread;
@@ -39,6 +42,9 @@ const REGEX_SIZE_LIMIT: usize = 8 << 20;
 
 /// Compiled size limit of a [`PatternSet`]; a set that would be larger is not built.
 const SET_SIZE_LIMIT: usize = 64 << 20;
+
+/// How many texts a [`PatternSet`] reads side by side (see [`streams`]).
+const SET_STREAMS: usize = 4;
 
 /// What a pattern is run on, for gathering patterns into sets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -219,20 +225,194 @@ pub struct PatternSet {
     /// others (a few lines and claims with accented or non-Latin letters) search pattern by
     /// pattern. A second set for them would cost many times the set's compile time and memory.
     narrow: PerThread<RegexSet>,
+    /// The same patterns as one lazy DFA that [`streams`] reads several texts with at once;
+    /// `narrow` answers when there is none or it gives up.
+    dfa: Option<SetDfa>,
+    /// How many patterns the set has.
+    width: usize,
+}
+
+/// A [`PatternSet`]'s patterns as a lazy DFA, with a cache for each thread.
+#[derive(Debug)]
+struct SetDfa {
+    dfa: DFA,
+    caches: PerThread<SetCache>,
+    /// Searches start at the start of each text only: every pattern of a line set is anchored
+    /// there, and with no unanchored start the DFA dies after a line's first few bytes.
+    anchored: Anchored,
+}
+
+/// A lazy DFA's cache, locked only by the thread its slot belongs to (see [`PerThread`]).
+#[derive(Debug)]
+struct SetCache(Mutex<Cache>);
+
+impl Clone for SetCache {
+    fn clone(&self) -> Self {
+        Self(Mutex::new(self.0.lock().unwrap_or_else(PoisonError::into_inner).clone()))
+    }
+}
+
+/// Which patterns of a [`PatternSet`] match a text.
+#[derive(Debug, Clone)]
+pub struct SetHits(regex_automata::PatternSet);
+
+impl SetHits {
+    /// Whether the pattern in `slot` matches.
+    pub fn matched(&self, slot: usize) -> bool {
+        PatternID::new(slot).is_ok_and(|id| self.0.contains(id))
+    }
+
+    /// The slots of the patterns that match, in order.
+    pub fn iter(&self) -> impl Iterator<Item = usize> + '_ {
+        self.0.iter().map(|id| id.as_usize())
+    }
+
+    /// How many patterns the set has (not how many match).
+    pub fn width(&self) -> usize {
+        self.0.capacity()
+    }
 }
 
 impl PatternSet {
     fn build(patterns: &[Arc<Pattern>]) -> Option<Self> {
-        let build = |sources: Vec<&str>| {
-            RegexSetBuilder::new(sources).size_limit(SET_SIZE_LIMIT).dfa_size_limit(SET_SIZE_LIMIT).build().ok()
-        };
-        let narrow = build(patterns.iter().map(|p| p.set_source()).collect())?;
-        Some(Self { narrow: PerThread::new(narrow) })
+        let sources: Vec<&str> = patterns.iter().map(|p| p.set_source()).collect();
+        let narrow =
+            RegexSetBuilder::new(&sources).size_limit(SET_SIZE_LIMIT).dfa_size_limit(SET_SIZE_LIMIT).build().ok()?;
+        let anchored = patterns.iter().all(|p| p.anchored_start);
+        Some(Self { narrow: PerThread::new(narrow), dfa: SetDfa::build(&sources, anchored), width: sources.len() })
     }
 
     /// Which patterns match `text`, when it is [`plain`] (`plain_text`); None otherwise.
-    pub fn hits(&self, text: &str, plain_text: bool) -> Option<SetMatches> {
-        plain_text.then(|| self.narrow.get().matches(text))
+    pub fn hits(&self, text: &str, plain_text: bool) -> Option<SetHits> {
+        self.hits_each(&[(text, plain_text)]).pop().flatten()
+    }
+
+    /// [`PatternSet::hits`] for each of `texts`, read side by side.
+    pub fn hits_each(&self, texts: &[(&str, bool)]) -> Vec<Option<SetHits>> {
+        let plain: Vec<&[u8]> = texts.iter().filter(|(_, p)| *p).map(|(t, _)| t.as_bytes()).collect();
+        let mut found = vec![regex_automata::PatternSet::new(self.width); plain.len()];
+        if !self.dfa.as_ref().is_some_and(|d| d.which(&plain, &mut found)) {
+            let set = self.narrow.get();
+            for (text, f) in texts.iter().filter(|(_, p)| *p).zip(&mut found) {
+                f.clear();
+                for slot in set.matches(text.0).iter() {
+                    if let Ok(id) = PatternID::new(slot) {
+                        let _ = f.try_insert(id);
+                    }
+                }
+            }
+        }
+        let mut found = found.into_iter();
+        texts.iter().map(|(_, p)| if *p { found.next().map(SetHits) } else { None }).collect()
+    }
+}
+
+impl SetDfa {
+    fn build(sources: &[&str], anchored: bool) -> Option<Self> {
+        let dfa = DFA::builder()
+            .configure(DFA::config().match_kind(regex_automata::MatchKind::All).cache_capacity(SET_SIZE_LIMIT))
+            .thompson(regex_automata::nfa::thompson::Config::new().nfa_size_limit(Some(SET_SIZE_LIMIT)))
+            .build_many(sources)
+            .ok()?;
+        // An empty match is not reported where it would split a character; where an
+        // unanchored pattern can match the empty string, that takes the regex crate's search.
+        if !anchored && dfa.get_nfa().has_empty() {
+            return None;
+        }
+        let caches = PerThread::new(SetCache(Mutex::new(dfa.create_cache())));
+        Some(Self { dfa, caches, anchored: if anchored { Anchored::Yes } else { Anchored::No } })
+    }
+
+    /// Fills `out` with the patterns that match each of `texts`; false when it gave up.
+    fn which(&self, texts: &[&[u8]], out: &mut [regex_automata::PatternSet]) -> bool {
+        let mut cache = self.caches.get().0.lock().unwrap_or_else(PoisonError::into_inner);
+        streams::<SET_STREAMS>(&self.dfa, &mut cache, self.anchored, texts, out).is_some()
+    }
+}
+
+/// Fills `out[i]` with the patterns of `dfa` that match `texts[i]`, reading `K` texts side by
+/// side; None when it gives up (the DFA met a byte it cannot read, or its cache filled up
+/// and was cleared, which leaves the other texts' states behind).
+///
+/// Each byte's state depends on the state before it, so one search waits on a table lookup
+/// per byte; `K` independent searches overlap those waits. A text whose search dies, or
+/// ends, makes way for the next.
+fn streams<const K: usize>(
+    dfa: &DFA,
+    cache: &mut Cache,
+    anchored: Anchored,
+    texts: &[&[u8]],
+    out: &mut [regex_automata::PatternSet],
+) -> Option<()> {
+    let clears = cache.clear_count();
+    let mut queue = texts.iter().copied().enumerate();
+    // Stream k reads text[at[k]..] of texts[which[k]] when live[k].
+    let mut live = [false; K];
+    let mut which = [0; K];
+    let mut text: [&[u8]; K] = [&[]; K];
+    let mut at = [0; K];
+    let mut sid = [LazyStateID::default(); K];
+    let mut record = |cache: &Cache, i: usize, s: LazyStateID| {
+        for m in 0..dfa.match_len(cache, s) {
+            if let Some(o) = out.get_mut(i) {
+                let _ = o.try_insert(dfa.match_pattern(cache, s, m));
+            }
+        }
+    };
+    loop {
+        for k in 0..K {
+            if !live[k]
+                && let Some((i, t)) = queue.next()
+            {
+                sid[k] = dfa.start_state_forward(cache, &Input::new(t).anchored(anchored)).ok()?;
+                (live[k], which[k], text[k], at[k]) = (true, i, t, 0);
+            }
+        }
+        if !live.contains(&true) {
+            return Some(());
+        }
+        // Side by side until a live text ends or dies.
+        let steps = (0..K).filter(|&k| live[k]).map(|k| text[k].len() - at[k]).min().unwrap_or(0);
+        let mut dead = [false; K];
+        for _ in 0..steps {
+            for k in 0..K {
+                if !live[k] {
+                    continue;
+                }
+                let byte = text[k].get(at[k]).copied().unwrap_or_default();
+                let s = dfa.next_state(cache, sid[k], byte).ok()?;
+                if cache.clear_count() != clears {
+                    return None;
+                }
+                (sid[k], at[k]) = (s, at[k] + 1);
+                if s.is_tagged() {
+                    if s.is_match() {
+                        record(cache, which[k], s);
+                    } else if s.is_dead() {
+                        dead[k] = true;
+                    } else if s.is_quit() {
+                        return None;
+                    }
+                }
+            }
+            if dead.contains(&true) {
+                break;
+            }
+        }
+        for k in 0..K {
+            if live[k] && (dead[k] || at[k] == text[k].len()) {
+                if !dead[k] {
+                    let s = dfa.next_eoi_state(cache, sid[k]).ok()?;
+                    if cache.clear_count() != clears {
+                        return None;
+                    }
+                    if s.is_match() {
+                        record(cache, which[k], s);
+                    }
+                }
+                live[k] = false;
+            }
+        }
     }
 }
 
@@ -918,5 +1098,96 @@ mod tests {
         assert!(p.needles().is_some());
         assert!(inside.needle_id().is_some());
         assert_eq!((photo.needle_id(), other.needle_id(), late.needle_id()), (None, None, None));
+    }
+
+    /// Line patterns (anchored at the start, as in a line set) and claim patterns (anywhere).
+    const SET_LINES: &[&str] = &[
+        r"^(?i)(photo|image)s?\s*:", r"^\W*(read more|related)\b", r"^[A-Z][a-z]+ [A-Z][a-z]+$", r"^\d{1,2}[.)]\s",
+        r"^(?i)share( this)?$", r"^\W*$",
+    ];
+    const SET_CLAIMS: &[&str] =
+        &[r"(?i)\b(accus|blam)\w*", r"(?i)\bnot true\b|\bdenied\b", r"[0-9]", r#"["“”]"#, r"(?i)\bwill\b", r"ed\.$"];
+
+    /// A set of `sources`, as sealing builds it.
+    fn set_of(sources: &[&str]) -> PatternSet {
+        let patterns: Vec<Arc<Pattern>> =
+            sources.iter().map(|s| Arc::new(Pattern::new(s).unwrap_or_else(|e| panic!("{e}")))).collect();
+        PatternSet::build(&patterns).unwrap_or_else(|| panic!("built"))
+    }
+
+    fn texts_for_sets() -> impl proptest::strategy::Strategy<Value = Vec<String>> {
+        use proptest::strategy::Strategy;
+        let piece = proptest::prop_oneof![
+            "[a-zA-Z0-9 .:)“”\"]{0,8}",
+            proptest::sample::select(vec![
+                "Photo", "images:", "Read more", "related", "Share this", "accused", "BLAMES", "not true", "denied",
+                "will", "said.", "John Smith", "12) ", "é",
+            ])
+            .prop_map(str::to_owned),
+        ];
+        proptest::collection::vec(proptest::collection::vec(piece, 0..12).prop_map(|p| p.concat()), 0..10)
+    }
+
+    proptest::proptest! {
+        /// Read side by side, a set's lazy DFA finds for each text the patterns the regex
+        /// crate's set finds, on the texts it answers for (plain ones), in any batch.
+        #[test]
+        fn a_set_read_side_by_side_answers_as_the_regex_set_does(texts in texts_for_sets(), lines in proptest::bool::ANY) {
+            let set = set_of(if lines { SET_LINES } else { SET_CLAIMS });
+            proptest::prop_assert!(set.dfa.is_some());
+            let batch: Vec<(&str, bool)> = texts.iter().map(|t| (t.as_str(), plain(t))).collect();
+            let got = set.hits_each(&batch);
+            proptest::prop_assert_eq!(got.len(), texts.len());
+            let regex_set = set.narrow.get();
+            for ((text, is_plain), hits) in batch.iter().zip(&got) {
+                proptest::prop_assert_eq!(hits.is_some(), *is_plain);
+                if let Some(hits) = hits {
+                    let want: Vec<usize> = regex_set.matches(text).iter().collect();
+                    proptest::prop_assert_eq!(hits.iter().collect::<Vec<_>>(), want, "{:?}", text);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn streams_give_up_when_the_cache_is_cleared_under_them() {
+        // A cache with room for a handful of states: reading a few texts fills it.
+        let narrowed: Vec<String> = SET_CLAIMS
+            .iter()
+            .map(|s| Pattern::new(s).unwrap_or_else(|e| panic!("{e}")).set_source().to_owned())
+            .collect();
+        let dfa = DFA::builder()
+            .configure(
+                DFA::config()
+                    .match_kind(regex_automata::MatchKind::All)
+                    .cache_capacity(0)
+                    .skip_cache_capacity_check(true),
+            )
+            .build_many(&narrowed)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut cache = dfa.create_cache();
+        let texts: Vec<&[u8]> = vec![b"He was accused of it, 12 times.", b"\"Not true,\" she denied.", b"We will."];
+        let mut out = vec![regex_automata::PatternSet::new(SET_CLAIMS.len()); texts.len()];
+        assert!(streams::<4>(&dfa, &mut cache, Anchored::No, &texts, &mut out).is_none());
+        assert!(cache.clear_count() > 0);
+        // With room, the same texts are read through.
+        let set = set_of(SET_CLAIMS);
+        let dfa = &set.dfa.as_ref().unwrap_or_else(|| panic!("built")).dfa;
+        let mut cache = dfa.create_cache();
+        let mut out = vec![regex_automata::PatternSet::new(SET_CLAIMS.len()); texts.len()];
+        assert!(streams::<4>(dfa, &mut cache, Anchored::No, &texts, &mut out).is_some());
+        let found: Vec<Vec<usize>> = out.iter().map(|o| o.iter().map(|p| p.as_usize()).collect()).collect();
+        assert_eq!(found, vec![vec![0, 2], vec![1, 3, 5], vec![4]]);
+    }
+
+    #[test]
+    fn an_unanchored_set_that_can_match_nothing_is_left_to_the_regex_set() {
+        // An empty match may not split a character, which the streams do not check.
+        let set = set_of(&[r"\b", "said"]);
+        assert!(set.dfa.is_none());
+        let hits = set.hits("“said”", true).unwrap_or_else(|| panic!("plain"));
+        assert!(hits.matched(0) && hits.matched(1));
+        // Anchored at the start, an empty match is at the start: the streams answer.
+        assert!(set_of(SET_LINES).dfa.is_some());
     }
 }

@@ -166,10 +166,10 @@ impl Ruleset {
         let mut found = found.into_iter().peekable();
         while found.peek().is_some() {
             let batch: Vec<Found> = found.by_ref().take(CLAIM_BATCH).collect();
-            let handles: Vec<ClaimHandle> = batch
-                .iter()
-                .map(|f| {
-                    ClaimHandle::new(ClaimFacts {
+            let handles = ClaimHandle::batch(
+                batch
+                    .iter()
+                    .map(|f| ClaimFacts {
                         text: f.span.slice(text).to_owned(),
                         start: f.span.start,
                         cue: f.cue.clone(),
@@ -182,8 +182,8 @@ impl Ruleset {
                         rule_ids: self.rule_ids.clone(),
                         needles: needles.clone(),
                     })
-                })
-                .collect();
+                    .collect(),
+            );
             for (order, rule) in self.claim_rules.iter().enumerate() {
                 if out_of_time || failed.contains(&&*rule.id) {
                     continue;
