@@ -221,13 +221,17 @@ impl Patterns {
 /// Patterns searched together: which of them match a text, in one pass.
 #[derive(Debug)]
 pub struct PatternSet {
-    /// Of the narrowed forms (see [`Pattern`]), so it answers for [`plain`] texts only; the
-    /// others (a few lines and claims with accented or non-Latin letters) search pattern by
-    /// pattern. A second set for them would cost many times the set's compile time and memory.
-    narrow: PerThread<RegexSet>,
-    /// The same patterns as one lazy DFA that [`streams`] reads several texts with at once;
-    /// `narrow` answers when there is none or it gives up.
+    /// The narrowed forms' sources (see [`Pattern`]): the set answers for [`plain`] texts
+    /// only; the others (a few lines and claims with accented or non-Latin letters) search
+    /// pattern by pattern. A second set for them would cost many times the set's compile time
+    /// and memory.
+    sources: Vec<String>,
+    /// The same patterns as one lazy DFA that [`streams`] reads several texts with at once.
     dfa: Option<SetDfa>,
+    /// The regex crate's set of them, which answers when there is no DFA or it gives up;
+    /// compiled when first needed (at load when there is no DFA), None when it does not
+    /// compile (its texts then search pattern by pattern).
+    regex_set: OnceLock<Option<PerThread<RegexSet>>>,
     /// How many patterns the set has.
     width: usize,
 }
@@ -276,10 +280,34 @@ impl SetHits {
 impl PatternSet {
     fn build(patterns: &[Arc<Pattern>]) -> Option<Self> {
         let sources: Vec<&str> = patterns.iter().map(|p| p.set_source()).collect();
-        let narrow =
-            RegexSetBuilder::new(&sources).size_limit(SET_SIZE_LIMIT).dfa_size_limit(SET_SIZE_LIMIT).build().ok()?;
         let anchored = patterns.iter().all(|p| p.anchored_start);
-        Some(Self { narrow: PerThread::new(narrow), dfa: SetDfa::build(&sources, anchored), width: sources.len() })
+        let set = Self {
+            dfa: SetDfa::build(&sources, anchored),
+            sources: sources.iter().map(|s| (*s).to_owned()).collect(),
+            regex_set: OnceLock::new(),
+            width: sources.len(),
+        };
+        // Without a DFA the regex crate's set answers every text: it must compile now.
+        if set.dfa.is_none() {
+            set.regex_set()?;
+        }
+        Some(set)
+    }
+
+    /// The regex crate's set of the patterns, compiled on first use.
+    fn regex_set(&self) -> Option<&RegexSet> {
+        self.regex_set
+            .get_or_init(|| {
+                RegexSetBuilder::new(&self.sources)
+                    .size_limit(SET_SIZE_LIMIT)
+                    .dfa_size_limit(SET_SIZE_LIMIT)
+                    .build()
+                    .inspect_err(|e| tracing::error!("a pattern set does not compile: {e}"))
+                    .ok()
+                    .map(PerThread::new)
+            })
+            .as_ref()
+            .map(PerThread::get)
     }
 
     /// Which patterns match `text`, when it is [`plain`] (`plain_text`); None otherwise.
@@ -292,7 +320,8 @@ impl PatternSet {
         let plain: Vec<&[u8]> = texts.iter().filter(|(_, p)| *p).map(|(t, _)| t.as_bytes()).collect();
         let mut found = vec![regex_automata::PatternSet::new(self.width); plain.len()];
         if !self.dfa.as_ref().is_some_and(|d| d.which(&plain, &mut found)) {
-            let set = self.narrow.get();
+            // Without the regex crate's set either, the plain texts search pattern by pattern.
+            let Some(set) = self.regex_set() else { return vec![None; texts.len()] };
             for (text, f) in texts.iter().filter(|(_, p)| *p).zip(&mut found) {
                 f.clear();
                 for slot in set.matches(text.0).iter() {
@@ -1138,7 +1167,7 @@ mod tests {
             let batch: Vec<(&str, bool)> = texts.iter().map(|t| (t.as_str(), plain(t))).collect();
             let got = set.hits_each(&batch);
             proptest::prop_assert_eq!(got.len(), texts.len());
-            let regex_set = set.narrow.get();
+            let regex_set = set.regex_set().unwrap_or_else(|| panic!("compiles"));
             for ((text, is_plain), hits) in batch.iter().zip(&got) {
                 proptest::prop_assert_eq!(hits.is_some(), *is_plain);
                 if let Some(hits) = hits {
@@ -1189,5 +1218,15 @@ mod tests {
         assert!(hits.matched(0) && hits.matched(1));
         // Anchored at the start, an empty match is at the start: the streams answer.
         assert!(set_of(SET_LINES).dfa.is_some());
+    }
+
+    #[test]
+    fn the_regex_set_is_compiled_only_when_the_dfa_cannot_answer() {
+        let set = set_of(SET_CLAIMS);
+        let hits = set.hits("He denied it.", true).unwrap_or_else(|| panic!("plain"));
+        assert!(hits.matched(1) && !hits.matched(0));
+        assert!(set.regex_set.get().is_none(), "the DFA answered");
+        // A set with no DFA has its regex set from the start.
+        assert!(set_of(&[r"\b", "said"]).regex_set.get().is_some());
     }
 }
