@@ -361,7 +361,8 @@ impl SetDfa {
 
 /// Fills `out[i]` with the patterns of `dfa` that match `texts[i]`, reading `K` texts side by
 /// side; None when it gives up (the DFA met a byte it cannot read, or its cache filled up
-/// and was cleared, which leaves the other texts' states behind).
+/// and was cleared, which leaves the other texts' states behind: every call that may add a
+/// state, a start state too, is followed by the check).
 ///
 /// Each byte's state depends on the state before it, so one search waits on a table lookup
 /// per byte; `K` independent searches overlap those waits. A text whose search dies, or
@@ -394,6 +395,9 @@ fn streams<const K: usize>(
                 && let Some((i, t)) = queue.next()
             {
                 sid[k] = dfa.start_state_forward(cache, &Input::new(t).anchored(anchored)).ok()?;
+                if cache.clear_count() != clears {
+                    return None;
+                }
                 (live[k], which[k], text[k], at[k]) = (true, i, t, 0);
             }
         }
@@ -1178,14 +1182,11 @@ mod tests {
         }
     }
 
-    #[test]
-    fn streams_give_up_when_the_cache_is_cleared_under_them() {
-        // A cache with room for a handful of states: reading a few texts fills it.
-        let narrowed: Vec<String> = SET_CLAIMS
-            .iter()
-            .map(|s| Pattern::new(s).unwrap_or_else(|e| panic!("{e}")).set_source().to_owned())
-            .collect();
-        let dfa = DFA::builder()
+    /// A lazy DFA over `sources` (narrowed) whose cache holds only a handful of states.
+    fn cramped_dfa(sources: &[&str]) -> DFA {
+        let narrowed: Vec<String> =
+            sources.iter().map(|s| Pattern::new(s).unwrap_or_else(|e| panic!("{e}")).set_source().to_owned()).collect();
+        DFA::builder()
             .configure(
                 DFA::config()
                     .match_kind(regex_automata::MatchKind::All)
@@ -1193,7 +1194,36 @@ mod tests {
                     .skip_cache_capacity_check(true),
             )
             .build_many(&narrowed)
-            .unwrap_or_else(|e| panic!("{e}"));
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    proptest::proptest! {
+        /// However the cache fills up, a starting text's state included, the streams give up
+        /// or answer right, never wrong.
+        #[test]
+        fn streams_in_a_cramped_cache_give_up_or_answer_right(texts in texts_for_sets(), lines in proptest::bool::ANY) {
+            let sources = if lines { SET_LINES } else { SET_CLAIMS };
+            let dfa = cramped_dfa(sources);
+            let mut cache = dfa.create_cache();
+            let plain_texts: Vec<&[u8]> = texts.iter().filter(|t| plain(t)).map(|t| t.as_bytes()).collect();
+            let mut out = vec![regex_automata::PatternSet::new(sources.len()); plain_texts.len()];
+            let anchored = if lines { Anchored::Yes } else { Anchored::No };
+            if streams::<4>(&dfa, &mut cache, anchored, &plain_texts, &mut out).is_some() {
+                let set = set_of(sources);
+                let regex_set = set.regex_set().unwrap_or_else(|| panic!("compiles"));
+                for (text, o) in plain_texts.iter().zip(&out) {
+                    let text = std::str::from_utf8(text).unwrap_or_default();
+                    let want: Vec<usize> = regex_set.matches(text).iter().collect();
+                    proptest::prop_assert_eq!(o.iter().map(|p| p.as_usize()).collect::<Vec<_>>(), want, "{:?}", text);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn streams_give_up_when_the_cache_is_cleared_under_them() {
+        // A cache with room for a handful of states: reading a few texts fills it.
+        let dfa = cramped_dfa(SET_CLAIMS);
         let mut cache = dfa.create_cache();
         let texts: Vec<&[u8]> = vec![b"He was accused of it, 12 times.", b"\"Not true,\" she denied.", b"We will."];
         let mut out = vec![regex_automata::PatternSet::new(SET_CLAIMS.len()); texts.len()];
