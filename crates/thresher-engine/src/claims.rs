@@ -53,39 +53,135 @@ pub struct Found {
     pub source: Option<(Span, String)>,
 }
 
-/// Reporting cues, longest first. Verbs in the past and present; nouns are left out because
-/// "claims" and "warning" as nouns are narration.
-static CUES: LazyLock<PerThread<Regex>> = LazyLock::new(|| {
-    let words = [
-        "according to", "called for", "calls for", "called on", "calls on", "lashed out", "lashes out", "pointed out",
-        "points out", "quoted as saying", "said", "says", "say", "told", "tells", "added", "adds", "warned", "warns",
-        "accused", "accuses", "denied", "denies", "insisted", "insists", "stressed", "stresses", "reiterated",
-        "reiterates", "announced", "announces", "claimed", "claims", "argued", "argues", "noted", "explained",
-        "explains", "stated", "states", "declared", "declares", "asserted", "wrote", "writes", "posted", "urged",
-        "urges", "demanded", "vowed", "vows", "pledged", "pledges", "promised", "promises", "threatened", "threatens",
-        "confirmed", "confirms", "acknowledged", "acknowledges", "admitted", "admits", "rejected", "rejects",
-        "dismissed", "dismisses", "emphasized", "emphasised", "emphasizes", "emphasises", "underlined", "underscored",
-        "suggested", "suggests", "predicted", "predicts", "estimated", "responded", "replied", "recalled",
-        "criticized", "criticised", "criticizes", "criticises", "condemned", "condemns", "blamed", "blames", "charged",
-        "alleged", "alleges", "maintained", "maintains", "cautioned", "cautions", "believes", "believe", "thinks",
-        "called", "calls", "described", "describes", "praised", "welcomed", "welcomes", "challenged", "revealed",
-        "reported", "disclosed", "agreed", "expects", "hopes", "disputed", "disputes", "remarked", "highlighted",
-        "highlights", "reaffirmed", "reaffirms", "recommended", "recommends", "cited", "congratulated", "requested",
-        "found that", "finds that", "shows that", "showed that", "concluded that", "concludes that", "saying",
-        "adding", "noting", "arguing", "claiming", "stressing", "urging", "accusing", "denying", "calling for",
-        "insisting", "alleging", "reiterating", "promising", "vowing", "warning that", "telling", "offered to",
-        "offers to", "pressed for", "presses for", "shouted", "shouts",
-    ];
-    let alt = words.iter().map(|w| w.replace(' ', r"\s+")).collect::<Vec<_>>().join("|");
-    // Case-insensitive so that "According to ..." opens a sentence; a capitalised cue anywhere
-    // else is a name ("Edward Said") and is skipped where it is found.
-    // ASCII word boundaries: the cues are ASCII, and a Unicode `\b` would keep the regex off
-    // its fast engine on any text with a curly quote.
-    PerThread::new(
-        Regex::new(&format!(r"(?i)(?-u:\b)(?:{alt})(?-u:\b)"))
-            .unwrap_or_else(|_| Regex::new("$^").unwrap_or_else(|_| unreachable!())),
-    )
+/// Reporting cues. Verbs in the past and present; nouns are left out because "claims" and
+/// "warning" as nouns are narration. Where two start at one word, the one listed first is
+/// taken ("called for" before "called"). Lower case, and found in any case, so that
+/// "According to ..." opens a sentence; a capitalised cue anywhere else is a name ("Edward
+/// Said") and is skipped where it is found.
+const CUE_PHRASES: &[&str] = &[
+    "according to", "called for", "calls for", "called on", "calls on", "lashed out", "lashes out", "pointed out",
+    "points out", "quoted as saying", "said", "says", "say", "told", "tells", "added", "adds", "warned", "warns",
+    "accused", "accuses", "denied", "denies", "insisted", "insists", "stressed", "stresses", "reiterated",
+    "reiterates", "announced", "announces", "claimed", "claims", "argued", "argues", "noted", "explained", "explains",
+    "stated", "states", "declared", "declares", "asserted", "wrote", "writes", "posted", "urged", "urges", "demanded",
+    "vowed", "vows", "pledged", "pledges", "promised", "promises", "threatened", "threatens", "confirmed", "confirms",
+    "acknowledged", "acknowledges", "admitted", "admits", "rejected", "rejects", "dismissed", "dismisses",
+    "emphasized", "emphasised", "emphasizes", "emphasises", "underlined", "underscored", "suggested", "suggests",
+    "predicted", "predicts", "estimated", "responded", "replied", "recalled", "criticized", "criticised", "criticizes",
+    "criticises", "condemned", "condemns", "blamed", "blames", "charged", "alleged", "alleges", "maintained",
+    "maintains", "cautioned", "cautions", "believes", "believe", "thinks", "called", "calls", "described", "describes",
+    "praised", "welcomed", "welcomes", "challenged", "revealed", "reported", "disclosed", "agreed", "expects", "hopes",
+    "disputed", "disputes", "remarked", "highlighted", "highlights", "reaffirmed", "reaffirms", "recommended",
+    "recommends", "cited", "congratulated", "requested", "found that", "finds that", "shows that", "showed that",
+    "concluded that", "concludes that", "saying", "adding", "noting", "arguing", "claiming", "stressing", "urging",
+    "accusing", "denying", "calling for", "insisting", "alleging", "reiterating", "promising", "vowing",
+    "warning that", "telling", "offered to", "offers to", "pressed for", "presses for", "shouted", "shouts",
+];
+
+/// Longer words are not the first word of a cue.
+const CUE_WORD_MAX: usize = 16;
+
+/// The phrases of [`CUE_PHRASES`] for [`cues`], by the first letter (`a` to `z`) and the length
+/// of their first word.
+struct CueTable {
+    /// For each letter, bit `n` set when a phrase's first word has `n` letters: most words are
+    /// passed over on this alone.
+    lengths: [u16; 26],
+    /// The phrases as words, at `letter * CUE_WORD_MAX + length`, in list order.
+    phrases: Vec<Vec<Vec<&'static [u8]>>>,
+}
+
+static CUE_TABLE: LazyLock<CueTable> = LazyLock::new(|| {
+    let mut table = CueTable { lengths: [0; 26], phrases: vec![Vec::new(); 26 * CUE_WORD_MAX] };
+    for phrase in CUE_PHRASES {
+        let words: Vec<&[u8]> = phrase.split(' ').map(str::as_bytes).collect();
+        let (Some(first), Some(&letter)) = (words.first(), phrase.as_bytes().first()) else { continue };
+        let letter = usize::from(letter - b'a');
+        if let (Some(lengths), Some(slot)) =
+            (table.lengths.get_mut(letter), table.phrases.get_mut(letter * CUE_WORD_MAX + first.len()))
+        {
+            *lengths |= 1 << first.len();
+            slot.push(words);
+        }
+    }
+    table
 });
+
+/// ASCII word bytes, `[0-9A-Za-z_]`: what an ASCII `\b` stands between.
+fn is_word_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
+/// Where the reporting cues are in `text`: the matches, in order, of
+/// `(?-u:\b)(?i-u:phrase|phrase|...)(?-u:\b)` over [`CUE_PHRASES`], the words of a phrase
+/// apart by any whitespace (a test holds them equal). Cues are ASCII words and case does not
+/// matter, so they are found by walking the runs of ASCII word bytes and looking each up by
+/// its first letter and length: the regex, searched sentence by sentence, cost more than
+/// anything else the finder reads a sentence for. (Case is ASCII case: the regex before also
+/// read the Kelvin sign as a k and the long s as an s.)
+fn cues(text: &str) -> Vec<std::ops::Range<usize>> {
+    let table = &*CUE_TABLE;
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    // Where the last match ended: a word starting before it is not tried.
+    let mut from = 0;
+    let mut padded = [0u8; 64];
+    // Whether the block before ended in a word byte.
+    let mut carry = 0;
+    for (k, chunk) in bytes.chunks(64).enumerate() {
+        let block = <&[u8; 64]>::try_from(chunk).unwrap_or_else(|_| {
+            // The last block, padded with zeros (not word bytes).
+            padded = [0; 64];
+            padded.get_mut(..chunk.len()).unwrap_or_default().copy_from_slice(chunk);
+            &padded
+        });
+        let words = crate::page::word_mask(block);
+        let mut starts = words & !(words << 1 | carry);
+        carry = words >> 63;
+        while starts != 0 {
+            let bit = starts.trailing_zeros();
+            starts &= starts - 1;
+            let start = k * 64 + bit as usize;
+            let letter = usize::from((bytes[start] | 0x20).wrapping_sub(b'a'));
+            // The word's length, from the mask while it lies in the block.
+            let mut end = start + (words >> bit).trailing_ones() as usize;
+            if end == (k + 1) * 64 {
+                end += bytes.get(end..).map_or(0, |rest| rest.iter().take_while(|&&b| is_word_byte(b)).count());
+            }
+            let len = end - start;
+            if start < from || len >= CUE_WORD_MAX || table.lengths.get(letter).is_none_or(|l| l >> len & 1 == 0) {
+                continue;
+            }
+            let Some(phrases) = table.phrases.get(letter * CUE_WORD_MAX + len) else { continue };
+            if let Some(to) = phrases.iter().find_map(|words| phrase_at(text, start, end, words)) {
+                out.push(start..to);
+                from = to;
+            }
+        }
+    }
+    out
+}
+
+/// Where the phrase `words` ends when it starts at the word `start..end` of `text` (a whole run
+/// of ASCII word bytes), its words apart by whitespace and each a whole run.
+fn phrase_at(text: &str, start: usize, end: usize, words: &[&[u8]]) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let (first, rest) = words.split_first()?;
+    if !bytes.get(start..end)?.eq_ignore_ascii_case(first) {
+        return None;
+    }
+    let mut at = end;
+    for word in rest {
+        // (No whitespace leaves `at` on the byte that ended the word before, not a word byte.)
+        at += text.get(at..)?.find(|c: char| !c.is_whitespace()).unwrap_or(text.len() - at);
+        let to = at + word.len();
+        if !bytes.get(at..to)?.eq_ignore_ascii_case(word) || bytes.get(to).is_some_and(|&b| is_word_byte(b)) {
+            return None;
+        }
+        at = to;
+    }
+    Some(at)
+}
 
 /// Words after a cue that open reported speech of their own: `," he said, adding that ...`.
 static REPORTING_TAIL: LazyLock<PerThread<Regex>> = LazyLock::new(|| {
@@ -1407,23 +1503,23 @@ fn claim_in(
     let st = s.span.slice(text);
     let base = s.span.start;
     let mut attributions: Vec<(Span, Mention, String)> = Vec::new();
-    for m in CUES.get().find_iter(st) {
-        let cue = Span::new(base + m.start(), base + m.end());
+    for m in cues(st) {
+        let cue = Span::new(base + m.start, base + m.end);
         if inside(&s.quotes, cue.start) {
             continue;
         }
         // The cue lower-cased: a slice of the sentence's lower case when there is one.
         let word = sent
             .lower
-            .and_then(|l| l.get(m.range()))
-            .map_or_else(|| Cow::Owned(m.as_str().to_lowercase()), Cow::Borrowed);
+            .and_then(|l| l.get(m.clone()))
+            .map_or_else(|| Cow::Owned(st[m.clone()].to_lowercase()), Cow::Borrowed);
         let word = &*word;
-        if m.as_str().starts_with(char::is_uppercase) && !st[..m.start()].trim().is_empty() {
+        if st[m.clone()].starts_with(char::is_uppercase) && !st[..m.start].trim().is_empty() {
             continue;
         }
         // "the men charged were quick to ...": a participle describing someone, not a cue.
         if word.ends_with("ed") && word != "said" {
-            let next = st[m.end()..].split_whitespace().next().unwrap_or("");
+            let next = st[m.end..].split_whitespace().next().unwrap_or("");
             if matches!(next, "was" | "were" | "is" | "are") {
                 continue;
             }
@@ -1431,17 +1527,17 @@ fn claim_in(
         // "so-called", "a provider, called Asiaciti,", "Called Workplace, it ...": naming, not
         // speech.
         if word.starts_with("call") && !word.contains(' ') {
-            let prev = st[..m.start()].trim_end();
-            let names_next = st[m.end()..].trim_start().starts_with(char::is_uppercase);
+            let prev = st[..m.start].trim_end();
+            let names_next = st[m.end..].trim_start().starts_with(char::is_uppercase);
             if prev.is_empty() || prev.ends_with('-') || (prev.ends_with(',') && names_next) {
                 continue;
             }
         }
         // The clause before the cue, from the last quotation or clause break, and at most
         // CUE_WINDOW back (from a word start).
-        let window = match floor_boundary(st, m.start().saturating_sub(CUE_WINDOW)) {
+        let window = match floor_boundary(st, m.start.saturating_sub(CUE_WINDOW)) {
             0 => 0,
-            w => st[w..].find(char::is_whitespace).map_or(m.start(), |p| w + p),
+            w => st[w..].find(char::is_whitespace).map_or(m.start, |p| w + p),
         };
         let clause_from = s.quotes[..s.quotes.partition_point(|q| q.end <= cue.start)]
             .last()
@@ -1449,7 +1545,7 @@ fn claim_in(
             .into_iter()
             .chain(
                 // ASCII marks: found by bytes, from the end.
-                memchr::memrchr2(b';', b':', st.as_bytes().get(window..m.start()).unwrap_or_default())
+                memchr::memrchr2(b';', b':', st.as_bytes().get(window..m.start).unwrap_or_default())
                     .map(|p| base + window + p + 1),
             )
             .max()
@@ -1472,7 +1568,7 @@ fn claim_in(
             if !inverted {
                 return None;
             }
-            let toks = sent.between(cue.end, base + floor_boundary(st, m.end() + CUE_WINDOW));
+            let toks = sent.between(cue.end, base + floor_boundary(st, m.end + CUE_WINDOW));
             np_after(&toks, text, 0, know)
         });
         // A second verb of the sentence's subject: "Blinken snubbed a meeting and instead
@@ -1830,6 +1926,47 @@ mod tests {
             let word = Regex::new(r"[\p{L}\p{N}][\p{L}\p{N}\p{M}.'’\-]*|[,;:()\[\]—–]").unwrap_or_else(|_| unreachable!());
             let want: Vec<(usize, usize)> = word.find_iter(&text).map(|m| (m.start(), m.end())).collect();
             proptest::prop_assert_eq!(word_spans(&text).collect::<Vec<_>>(), want);
+        }
+    }
+
+    /// The cues as the regex [`cues`] stands for.
+    fn cues_by_regex(text: &str) -> Vec<std::ops::Range<usize>> {
+        let alt = CUE_PHRASES.iter().map(|p| p.replace(' ', r"(?u:\s+)")).collect::<Vec<_>>().join("|");
+        let re = Regex::new(&format!(r"(?-u:\b)(?i-u:{alt})(?-u:\b)")).unwrap_or_else(|e| panic!("{e}"));
+        re.find_iter(text).map(|m| m.range()).collect()
+    }
+
+    #[test]
+    fn every_cue_is_found_in_any_case_and_only_as_a_whole_word() {
+        for phrase in CUE_PHRASES {
+            let upper = phrase.to_uppercase();
+            let spaced = phrase.replace(' ', " \u{a0}\n ");
+            for written in [phrase.to_string(), upper, spaced] {
+                let text = format!("He {written}, then");
+                assert_eq!(cues(&text), vec![3..3 + written.len()], "{text:?}");
+                for glued in [format!("x{written}"), format!("{written}_"), format!("{written}9")] {
+                    assert_eq!(cues(&glued), cues_by_regex(&glued), "{glued:?}");
+                }
+            }
+        }
+        // The longer phrase first where two start at one word; a second word must be whole.
+        assert_eq!(cues("he called for peace"), vec![3..13]);
+        assert_eq!(cues("he called forth"), vec![3..9]);
+        assert_eq!(cues("quoted as saying"), vec![0..16]);
+        assert_eq!(cues("quoted as sayings"), Vec::<std::ops::Range<usize>>::new());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn cues_are_the_cue_pattern(
+            words in proptest::collection::vec(proptest::sample::select(vec![
+                "said", "SAID", "Says", "say", "according", "To", "to", "quoted", "as", "saying", "called", "calls",
+                "for", "forth", "on", "that", "found", "warning", "x", "_", "9", " ", "  ", "\u{a0}", "\n",
+                "\u{2009}", "é", "\u{17f}", "\u{212a}", "-", ".", ",", "“", "told", "thinks", "offered",
+            ]), 0..40)
+        ) {
+            let text = words.concat();
+            proptest::prop_assert_eq!(cues(&text), cues_by_regex(&text));
         }
     }
 
