@@ -1954,6 +1954,18 @@ New bakery opens on the high street\n12:30\nSchool choir wins regional contest\n
         !reference.is_empty() && total >= 3 && shared >= 3 && shared * 10 >= total * 8
     }
 
+    #[test]
+    fn a_line_resembles_its_reference_in_any_case() {
+        let reference = tokens("Kyiv talks: Éire, жд and the 2024 café");
+        for line in ["KYIV TALKS ÉIRE ЖД 2024", "kyiv Talks éire Жд the", "Kyiv, talks — CAFÉ, the, AND"] {
+            let total = Tally::of(line).runs;
+            assert!(resembles(line, total, &reference, &[]), "{line:?}");
+            assert!(resembles(line, total, &[], &reference), "{line:?}");
+        }
+        let line = "Kyiv talks went on in Vienna today";
+        assert!(!resembles(line, Tally::of(line).runs, &reference, &reference));
+    }
+
     proptest::proptest! {
         #[test]
         fn resembles_stops_at_the_deciding_miss_with_the_same_answer(
