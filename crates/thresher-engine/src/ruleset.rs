@@ -19,7 +19,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use rhai::{AST, CallFnOptions, Dynamic, Engine, EvalAltResult, FnAccess, Map, Scope};
 use sha2::{Digest, Sha256};
 
@@ -621,6 +621,9 @@ fn parse_speakers(m: &Map) -> Result<SpeakerKnowledge, String> {
 /// lower-cased (ASCII only, so every byte keeps its place): a case-sensitive automaton can use
 /// a vectorised prefilter that skips the bytes that start no marker, which one searching
 /// without regard to case cannot.
+/// Up to this many outlet markers are searched by a DFA (see [`Markers::of`]).
+const MARKER_DFA: usize = 10_000;
+
 pub(crate) struct Markers {
     ac: AhoCorasick,
     /// The outlet of each marker, by its index in the automaton.
@@ -639,8 +642,15 @@ impl Markers {
         if phrases.is_empty() {
             return None;
         }
+        // Every unattributed document is scanned for every outlet's markers. The automaton
+        // would pick a DFA only up to 100 phrases and an NFA beyond, with which documents were
+        // 13-15% slower with 100 or 1,000 outlets than with one (BENCHMARKS.md, outlet count);
+        // a DFA takes about half of that back, at 1.2 MB for the 4,000 markers of 2,000
+        // outlets. Past MARKER_DFA phrases the automaton chooses again, to bound the DFA.
+        let kind = (phrases.len() <= MARKER_DFA).then_some(AhoCorasickKind::DFA);
         let ac = AhoCorasickBuilder::new()
             .match_kind(MatchKind::LeftmostLongest)
+            .kind(kind)
             .build(phrases.iter().map(|(m, _)| m.to_ascii_lowercase()))
             .inspect_err(|e| tracing::error!("the outlets' markers do not build: {e}"))
             .ok()?;
@@ -815,6 +825,23 @@ mod tests {
                 reference.find_iter(&text).map(|m| (m.pattern().as_usize(), phrases[m.pattern().as_usize()].1)).collect();
             proptest::prop_assert_eq!(markers.found(&text), want, "{:?}", text);
         }
+    }
+
+    #[test]
+    fn the_markers_of_many_outlets_are_searched_by_a_dfa() {
+        let names: Vec<(String, usize)> = (0..2_000)
+            .flat_map(|i| [(format!("A message from Outlet {i}"), i), (format!("Subscribe to Outlet {i}"), i)])
+            .collect();
+        let phrases: Vec<(&str, usize)> = names.iter().map(|(m, o)| (m.as_str(), *o)).collect();
+        let Some(markers) = Markers::of(&phrases) else { panic!("the markers build") };
+        assert_eq!(markers.ac.kind(), AhoCorasickKind::DFA);
+        // The longest marker at a place wins: "Outlet 1234", not "Outlet 1", "12" or "123".
+        let text = "Text. A MESSAGE FROM OUTLET 1234: give. subscribe to outlet 7 and Subscribe To Outlet 1999.";
+        assert_eq!(markers.found(text), [(2 * 1234, 1234), (2 * 7 + 1, 7), (2 * 1999 + 1, 1999)]);
+        // Beyond MARKER_DFA phrases the automaton picks its own kind.
+        let more: Vec<String> = (0..=MARKER_DFA).map(|i| format!("marker {i}")).collect();
+        let phrases: Vec<(&str, usize)> = more.iter().map(|m| (m.as_str(), 0)).collect();
+        assert!(Markers::of(&phrases).is_some_and(|m| m.ac.kind() != AhoCorasickKind::DFA));
     }
 
     #[test]
