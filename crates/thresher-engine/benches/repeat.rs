@@ -78,7 +78,7 @@ fn main() {
     let claims: usize = runs.iter().map(|r| r.1).sum();
     let per_doc = spent.as_secs_f64() * 1e6 / n.max(1) as f64;
     println!(
-        "{n} documents ({} distinct, {claims} claims): {per_doc:.0} µs per document; resident memory {:.0} MB at start, {:.0} MB with the rules loaded, {:.0} MB after",
+        "{n} documents ({} distinct, {claims} claims): {per_doc:.1} µs per document; resident memory {:.0} MB at start, {:.0} MB with the rules loaded, {:.0} MB after",
         docs.len(),
         mb(start),
         mb(loaded),
