@@ -614,6 +614,9 @@ fn parse_speakers(m: &Map) -> Result<SpeakerKnowledge, String> {
     Ok(k)
 }
 
+/// Up to this many outlet markers are searched by a DFA (see [`Markers::of`]).
+const MARKER_DFA: usize = 10_000;
+
 /// The outlets' text markers, searched together in one pass over a document.
 ///
 /// Markers are literal phrases matched without regard to ASCII case, the longest where
@@ -621,9 +624,6 @@ fn parse_speakers(m: &Map) -> Result<SpeakerKnowledge, String> {
 /// lower-cased (ASCII only, so every byte keeps its place): a case-sensitive automaton can use
 /// a vectorised prefilter that skips the bytes that start no marker, which one searching
 /// without regard to case cannot.
-/// Up to this many outlet markers are searched by a DFA (see [`Markers::of`]).
-const MARKER_DFA: usize = 10_000;
-
 pub(crate) struct Markers {
     ac: AhoCorasick,
     /// The outlet of each marker, by its index in the automaton.
