@@ -244,3 +244,62 @@ fn process_reads_jsonl_and_directories_writes_jsonl_and_names_bad_lines() {
     assert_eq!(answers[3]["cleanText"], "The talks ended.");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Runs `thresher process --jobs N` on `inputs` with the shipped rules: (succeeded, stdout,
+/// stderr).
+fn process_jobs(jobs: usize, inputs: &[std::path::PathBuf]) -> (bool, String, String) {
+    stdout_of(thresher().args(["process", "--jobs", &jobs.to_string(), "--rules"]).arg(rules()).args(inputs))
+}
+
+#[test]
+fn jobs_answer_in_input_order_exactly_as_one_thread_does() {
+    let dir = std::env::temp_dir().join(format!("thresher-cli-jobs-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    // Enough documents for many batches, a bad line among them, and one large document early
+    // on, whose answer the threads must wait for while they finish the ones after it.
+    let dev: Vec<_> = std::fs::read_dir(shared().join("dev/docs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "txt"))
+        .collect();
+    let mut lines = Vec::new();
+    for (i, p) in seeds().iter().chain(&dev).enumerate() {
+        let text = std::fs::read_to_string(p).unwrap();
+        let text = if i == 1 { text.repeat(60) } else { text };
+        lines.push(serde_json::json!({"id": format!("doc-{i}"), "text": text}).to_string());
+        if i == 7 {
+            lines.push("{not json".to_owned());
+        }
+    }
+    std::fs::write(dir.join("batch.jsonl"), lines.join("\n")).unwrap();
+    let inputs = [dir.join("batch.jsonl"), seeds()[0].clone()];
+    let (ok1, one, err1) = process_jobs(1, &inputs);
+    let (ok4, four, err4) = process_jobs(4, &inputs);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(!ok1 && !ok4, "the bad line fails both runs");
+    for err in [&err1, &err4] {
+        assert!(err.contains("batch.jsonl:9: not a Document"), "{err}");
+        assert!(err.contains(&format!("{} documents processed, 1 failed", lines.len())), "{err}");
+    }
+    assert_eq!(one, four, "four threads write what one does, in the same order");
+    let ids: Vec<String> = four
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["documentId"].as_str().unwrap().to_owned())
+        .collect();
+    let mut expected: Vec<String> = (0..lines.len() - 1).map(|i| format!("doc-{i}")).collect();
+    expected.push(seeds()[0].file_name().unwrap().to_string_lossy().into_owned());
+    assert_eq!(ids, expected);
+}
+
+#[test]
+fn a_failed_write_stops_every_thread_and_is_reported() {
+    if !std::path::Path::new("/dev/full").exists() {
+        return;
+    }
+    let docs: Vec<_> = (0..40).map(|_| seeds()[0].clone()).collect();
+    let mut cmd = thresher();
+    cmd.args(["process", "--jobs", "2", "--rules"]).arg(rules()).args(&docs).args(["-o", "/dev/full"]);
+    let (ok, _, err) = stdout_of(&mut cmd);
+    assert!(!ok && err.contains("No space left on device"), "{err}");
+}
