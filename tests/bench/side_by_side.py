@@ -23,8 +23,16 @@ timed (process start, rules compilation, reading the files, processing, writing 
 figure is the pessimistic one. The lines under each table split it: start-up, measured as a run
 on one empty document, and the steady-state cost per document, measured as the extra time of one
 run over the corpus repeated --steady times (a .jsonl of Documents) beyond a run over it once.
-"Thresher x" is Thresher's steady-state documents/s (what a running service, which compiles
-its rules once, delivers) divided by the tool's; with --steady 0, the whole CLI run's.
+
+Two comparisons, each tool given the same cores:
+  - one core: Thresher `--jobs 1` in its steady state (what a running service, which compiles
+    its rules once, delivers per core) against the Python tools in this process, over the same
+    --steady copies of the corpus (so both are as warm);
+  - all cores (--jobs, default all): Thresher `--jobs N` in its steady state against the Python
+    tools in a pool of N processes over those copies.
+"Thresher x" is Thresher's documents/s divided by the tool's; with --steady 0 or 1, the one-core
+figures are the whole CLI run against one pass over the corpus, and the all-core ones are
+skipped.
 
 Commands, from the repository root:
 
@@ -35,7 +43,7 @@ Commands, from the repository root:
     .venv-bench/bin/python tests/bench/side_by_side.py --corpus dev --repeat 9 --keep /tmp/bench
 
 Options: --thresher PATH (default $THRESHER_BIN, else target/release/thresher), --rules DIR
-(default rules/), --steady K (default 100; 0 skips it), --shared DIR (default $THRESHER_SHARED, else ../shared beside the repository),
+(default rules/), --steady K (default 100; 0 skips it), --jobs N (default: every core), --shared DIR (default $THRESHER_SHARED, else ../shared beside the repository),
 --tools (comma-separated subset of thresher,trafilatura,justext), --keep DIR (leave the JSONL
 files there instead of in a temporary directory).
 Only the standard library is used, apart from trafilatura and jusText.
@@ -100,9 +108,34 @@ def time_python(func, pages):
     return time.perf_counter() - start, outs
 
 
-def run_thresher(binary, rules, inputs, out_path, stdin=None):
-    """One `thresher process` run; return its wall-clock seconds."""
-    cmd = [str(binary), "process", "--rules", str(rules), *map(str, inputs), "-o", str(out_path)]
+# The extractor of a pool's worker process, set once by its initializer.
+_WORKER_FUNC = None
+
+
+def _init_worker(tool):
+    global _WORKER_FUNC
+    _WORKER_FUNC = load_extractors([tool])[tool]
+
+
+def _run_worker(page):
+    return _WORKER_FUNC(page)
+
+
+def time_pool(tool, jobs, pages, copies):
+    """Seconds for `jobs` worker processes to run `tool` on `copies` copies of `pages`, each
+    worker started, its imports made and its extractor run once before the clock starts."""
+    import multiprocessing
+    with multiprocessing.get_context("spawn").Pool(jobs, initializer=_init_worker, initargs=(tool,)) as pool:
+        pool.map(_run_worker, pages * jobs, chunksize=1)
+        work = pages * copies
+        start = time.perf_counter()
+        pool.map(_run_worker, work, chunksize=max(1, len(work) // (8 * jobs)))
+        return time.perf_counter() - start
+
+
+def run_thresher(binary, rules, inputs, out_path, jobs, stdin=None):
+    """One `thresher process` run on `jobs` threads; return its wall-clock seconds."""
+    cmd = [str(binary), "process", "--rules", str(rules), "--jobs", str(jobs), *map(str, inputs), "-o", str(out_path)]
     start = time.perf_counter()
     proc = subprocess.run(cmd, input=stdin, capture_output=True, text=True, cwd=REPO)
     seconds = time.perf_counter() - start
@@ -135,12 +168,16 @@ def bench_corpus(name, a, shared, extractors, workdir):
     names = [p.name for p in paths]
     pages = [to_html(p.read_text(encoding="utf-8")) for p in paths]
 
-    times = {t: [] for t in a.tools}
+    # Seconds per run, per tool and number of cores: the whole run over the corpus once (for
+    # Thresher, also over it `--steady` times and on one empty document).
+    times = {t: {1: [], a.jobs: []} for t in a.tools}
     outputs = {}
     thresher_out = workdir / f"{name}.thresher.jsonl"
-    startup, steady = [], []
+    startup, steady = [], {1: [], a.jobs: []}
+    warm = {t: [] for t in a.tools}
+    machine = a.jobs > 1 and a.steady > 1
+    many = workdir / f"{name}.x{a.steady}.jsonl"
     if "thresher" in a.tools and a.steady > 1:
-        many = workdir / f"{name}.x{a.steady}.jsonl"
         with open(many, "w", encoding="utf-8") as f:
             for k in range(a.steady):
                 for p in paths:
@@ -149,13 +186,48 @@ def bench_corpus(name, a, shared, extractors, workdir):
     for _ in range(a.repeat):
         for tool in a.tools:
             if tool == "thresher":
-                times[tool].append(run_thresher(a.thresher, a.rules, [doc_dir], thresher_out))
-                startup.append(run_thresher(a.thresher, a.rules, ["-"], workdir / "empty.jsonl", stdin=""))
+                times[tool][1].append(run_thresher(a.thresher, a.rules, [doc_dir], thresher_out, 1))
+                startup.append(run_thresher(a.thresher, a.rules, ["-"], workdir / "empty.jsonl", 1, stdin=""))
                 if a.steady > 1:
-                    steady.append(run_thresher(a.thresher, a.rules, [many], workdir / "many.jsonl"))
+                    steady[1].append(run_thresher(a.thresher, a.rules, [many], workdir / "many.jsonl", 1))
+                if machine:
+                    times[tool][a.jobs].append(run_thresher(a.thresher, a.rules, [doc_dir], workdir / "once.jsonl", a.jobs))
+                    steady[a.jobs].append(run_thresher(a.thresher, a.rules, [many], workdir / "many.jsonl", a.jobs))
             else:
                 seconds, outputs[tool] = time_python(extractors[tool], pages)
-                times[tool].append(seconds)
+                times[tool][1].append(seconds)
+                if a.steady > 1:
+                    # Over as many documents as Thresher's steady state, for a rate as warm.
+                    warm[tool].append(time_python(extractors[tool], pages * a.steady)[0])
+                if machine:
+                    times[tool][a.jobs].append(time_pool(tool, a.jobs, pages, a.steady))
+
+    def steady_per_doc(jobs):
+        """Thresher's seconds per document on `jobs` threads beyond a run over the corpus once
+        (None when not measured, or when the runs' noise hides it)."""
+        if not steady[jobs] or not times["thresher"][jobs]:
+            return None
+        per_doc = (statistics.median(steady[jobs]) - statistics.median(times["thresher"][jobs])) / (
+            (a.steady - 1) * len(names))
+        return per_doc if per_doc > 0 else None
+
+    def thresher_rate(jobs):
+        """Thresher's documents/s on `jobs` threads: the steady state (a running service compiles
+        its rules once) when it was measured, else the whole CLI run's."""
+        if not times["thresher"][jobs]:
+            return None
+        per_doc = steady_per_doc(jobs)
+        return 1 / per_doc if per_doc else len(names) / statistics.median(times["thresher"][jobs])
+
+    def tool_rate(tool, jobs):
+        if tool == "thresher":
+            return thresher_rate(jobs)
+        if jobs == 1 and warm[tool]:
+            return len(names) * a.steady / statistics.median(warm[tool])
+        if not times[tool][jobs]:
+            return None
+        docs = len(names) * (a.steady if jobs > 1 else 1)
+        return docs / statistics.median(times[tool][jobs])
 
     rows = []
     for tool in a.tools:
@@ -166,25 +238,28 @@ def bench_corpus(name, a, shared, extractors, workdir):
                 fail(f"thresher wrote ids {sorted(got)[:3]}... for {len(got)} documents, expected the {len(names)} file names")
         else:
             write_jsonl(jsonl, names, outputs[tool])
-        rows.append((tool, statistics.median(times[tool]), score(a.score_py, corpus_dir, jsonl)))
+        rows.append((tool, statistics.median(times[tool][1]), score(a.score_py, corpus_dir, jsonl)))
 
-    ref = next((s for t, s, _ in rows if t == "thresher"), None)
-    # Thresher's rate for the ratio: steady state (a running service compiles its rules once)
-    # when it was measured, else the whole CLI run.
-    per_doc = None
-    if ref and steady:
-        per_doc = (statistics.median(steady) - ref) / ((a.steady - 1) * len(names))
-    thr_rate = (1 / per_doc) if per_doc and per_doc > 0 else (len(names) / ref if ref else None)
-    header = ("tool", "docs", "total s", "docs/s", "Thresher x", "boilerplate_recall", "body_retention", "attribution_f1")
+    def ratio(tool, jobs):
+        mine, theirs = thresher_rate(jobs) if "thresher" in a.tools else None, tool_rate(tool, jobs)
+        if tool == "thresher":
+            return "1.00" if mine else "-"
+        return f"{mine / theirs:.2f}" if mine and theirs else "-"
+
+    cores = f"{a.jobs} cores"
+    header = ("tool", "docs", "total s", "docs/s", "Thresher x", f"docs/s, {cores}", f"Thresher x, {cores}",
+              "boilerplate_recall", "body_retention", "attribution_f1")
     table = [header]
     for tool, seconds, figs in rows:
-        rate = len(names) / seconds
+        rate, rate_n = tool_rate(tool, 1), tool_rate(tool, a.jobs) if machine else None
         table.append((
             tool,
             str(len(names)),
             f"{seconds:.4f}",
             f"{rate:.1f}",
-            "1.00" if tool == "thresher" else (f"{thr_rate / rate:.2f}" if thr_rate else "-"),
+            ratio(tool, 1),
+            f"{rate_n:.1f}" if rate_n else "-",
+            ratio(tool, a.jobs) if machine else "-",
             f"{figs['boilerplate_recall']:.4f}",
             f"{figs['body_retention']:.4f}",
             f"{figs['attribution_f1']:.4f}" if tool == "thresher" else "-",
@@ -195,15 +270,24 @@ def bench_corpus(name, a, shared, extractors, workdir):
         print("  ".join(c.ljust(w) if j == 0 else c.rjust(w) for j, (c, w) in enumerate(zip(r, widths))))
         if i == 0:
             print("  ".join("-" * w for w in widths))
-    if ref:
+    if "thresher" in a.tools:
+        ref = statistics.median(times["thresher"][1])
         s0 = statistics.median(startup)
         print(f"Thresher start-up (one empty document): {s0:.4f} s of the {ref:.4f} s")
-        if per_doc is not None:
-            rate = f"{1 / per_doc:.0f} docs/s" if per_doc > 0 else "too fast to tell"
-            print(f"Thresher steady state: {a.steady * len(names)} documents in {statistics.median(steady):.4f} s, "
-                  f"{per_doc * 1000:.2f} ms/document beyond the first pass ({rate})")
-        basis = "steady state" if per_doc and per_doc > 0 else "whole CLI run, start-up included"
-        print(f"\"Thresher x\" = Thresher's documents/s ({basis}) / the tool's documents/s")
+        for jobs in sorted(steady):
+            if not steady[jobs]:
+                continue
+            per_doc = steady_per_doc(jobs)
+            rate = f"{per_doc * 1000:.3f} ms/document beyond the first pass ({1 / per_doc:.0f} docs/s)" \
+                if per_doc else "too fast to tell from the run over the corpus once: raise --steady"
+            print(f"Thresher steady state, --jobs {jobs}: {a.steady * len(names)} documents in "
+                  f"{statistics.median(steady[jobs]):.4f} s, {rate}")
+        basis = "steady state" if steady_per_doc(1) else "whole CLI run, start-up included"
+        print(f"\"docs/s\" and \"Thresher x\": one core (Thresher --jobs 1 in its {basis}; the Python tools in "
+              f"this process{f', over {a.steady} copies of the corpus' if a.steady > 1 else ''})")
+        if machine:
+            print(f"\"{cores}\": Thresher --jobs {a.jobs} in its steady state; the Python tools in a pool of "
+                  f"{a.jobs} processes over {a.steady} copies of the corpus")
 
 
 def main():
@@ -214,6 +298,9 @@ def main():
     ap.add_argument("--rules", default=str(REPO / "rules"))
     ap.add_argument("--steady", type=int, default=100,
                     help="copies of the corpus for the steady-state figure (0 skips it; fewer make it noisy)")
+    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                    help="cores for the whole-machine columns: Thresher's --jobs and the Python tools' "
+                         "pool (default: all; 1 skips them)")
     ap.add_argument("--shared", default=os.environ.get("THRESHER_SHARED") or str(REPO.parent / "shared"))
     ap.add_argument("--tools", default=",".join(TOOLS), help="comma-separated subset of " + ",".join(TOOLS))
     ap.add_argument("--keep", help="write the JSONL files into this directory and leave them there")
@@ -225,6 +312,8 @@ def main():
             fail(f"unknown tool {t!r}; choose from {', '.join(TOOLS)}")
     if a.repeat < 1:
         fail("--repeat must be at least 1")
+    if a.jobs < 1:
+        fail("--jobs must be at least 1")
     a.thresher = pathlib.Path(a.thresher)
     if "thresher" in a.tools and not (a.thresher.is_file() and os.access(a.thresher, os.X_OK)):
         fail(f"no thresher binary at {a.thresher}: build it with `cargo build --release -p thresher-cli` "
