@@ -23,6 +23,7 @@ use crate::document::{ClaimForm, Span};
 use crate::local::PerThread;
 use crate::names::Runs;
 use crate::sentences::{self, Sentence};
+use crate::swar;
 
 /// Knowledge a ruleset adds to the generic mechanism: aliases ("Washington" → "United
 /// States") and extra role nouns for a domain.
@@ -423,7 +424,7 @@ fn lower_into(text: &str, buf: &mut String) -> Option<std::ops::Range<usize>> {
     let mut rest = text;
     // Runs of ASCII are lower-cased in place; only the other characters are looked up.
     loop {
-        let run = rest.bytes().position(|b| !b.is_ascii()).unwrap_or(rest.len());
+        let run = swar::position(rest.as_bytes(), |x| x & swar::HIGH).unwrap_or(rest.len());
         let at = buf.len();
         buf.push_str(&rest[..run]);
         if let Some(copied) = buf.get_mut(at..) {
@@ -542,7 +543,9 @@ impl<'t> Sent<'t> {
     }
 }
 
-/// The ASCII bytes a word goes on through: letters, digits and `.'-` (no byte beyond ASCII).
+/// The ASCII bytes a word goes on through: letters, digits and `.'-` (no byte beyond ASCII),
+/// byte by byte: what [`ascii_word_bytes`] stands for.
+#[cfg(test)]
 const WORD_BYTES: [bool; 256] = {
     let mut table = [false; 256];
     let mut b = 0;
@@ -553,17 +556,13 @@ const WORD_BYTES: [bool; 256] = {
     table
 };
 
-/// How many of the eight bytes of `x` (little-endian) from the first are [`WORD_BYTES`].
-fn ascii_word_run(x: u64) -> usize {
-    use crate::page::{HIGH, gather, in_range, splat};
-    let y = x & !HIGH;
-    // Letters in either case; digits; `'`; `-` and `.` (0x2d and 0x2e). A byte beyond ASCII
-    // is none of them (its high bit clears the test's).
-    let word = in_range(y | splat(0x20), b'a', b'z')
-        | in_range(y, b'0', b'9')
-        | in_range(y, b'\'', b'\'')
-        | in_range(y, b'-', b'.');
-    gather(word & !x).trailing_ones() as usize
+/// The high bit of each byte of `x` that is one of [`WORD_BYTES`]: letters in either case,
+/// digits, `'`, and `-` and `.` (0x2d and 0x2e).
+const fn ascii_word_bytes(x: u64) -> u64 {
+    swar::ascii_letters(x)
+        | swar::ascii_in(x, b'0', b'9')
+        | swar::ascii_in(x, b'\'', b'\'')
+        | swar::ascii_in(x, b'-', b'.')
 }
 
 /// The matches of `[\p{L}\p{N}][\p{L}\p{N}\p{M}.'’\-]*|[,;:()\[\]—–]` in `text`, found
@@ -586,19 +585,11 @@ fn word_spans(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
         (c, !punctuation && re.is_match(&text[i..i + c.len_utf8()]))
     };
     // Where the word that goes on from `i` ends: runs of ASCII word bytes are passed over eight
-    // bytes at a time (most words end within the first eight, without a branch per byte), the
-    // last few by a table lookup per byte; a character beyond ASCII is asked its class.
+    // bytes at a time (see `swar`); a character beyond ASCII is asked its class.
     let word_end = move |mut i: usize| {
         loop {
-            while let Some(run) = bytes.get(i..i + 8).and_then(|w| <[u8; 8]>::try_from(w).ok()) {
-                let n = ascii_word_run(u64::from_le_bytes(run));
-                i += n;
-                if n < 8 {
-                    break;
-                }
-            }
             let rest = bytes.get(i..).unwrap_or_default();
-            i += rest.iter().position(|&b| !WORD_BYTES[usize::from(b)]).unwrap_or(rest.len());
+            i += swar::position(rest, |x| swar::HIGH & !ascii_word_bytes(x)).unwrap_or(rest.len());
             if bytes.get(i).is_none_or(u8::is_ascii) {
                 return i;
             }
@@ -1943,15 +1934,7 @@ mod tests {
 
     #[test]
     fn eight_bytes_at_a_time_are_the_word_byte_table() {
-        // Every byte in every one of the eight places, among word bytes and after a word byte.
-        for b in 0..=255u8 {
-            for at in 0..8 {
-                let mut run = *b"ab'-.9Zz";
-                run[at] = b;
-                let want = run.iter().position(|&c| !WORD_BYTES[usize::from(c)]).unwrap_or(8);
-                assert_eq!(ascii_word_run(u64::from_le_bytes(run)), want, "{b:#x} at {at}");
-            }
-        }
+        swar::assert_same_as_bytes("word bytes", *b"ab'-.9Z,", ascii_word_bytes, |c| WORD_BYTES[usize::from(c)]);
     }
 
     proptest::proptest! {

@@ -25,6 +25,7 @@ pub mod sandbox;
 pub mod segment;
 pub mod sentences;
 pub mod stats;
+mod swar;
 
 pub use diag::{Diagnostic, Severity};
 pub use document::{Claim, ClaimForm, Document, Label, Outcome, OutletMatch, OutletRef, Piece, Removal, Span, Speaker};

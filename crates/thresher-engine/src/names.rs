@@ -17,6 +17,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use crate::local::PerThread;
+use crate::swar;
 
 /// People's names: capitalised words or initials, then particles ("bin", "von der"), then a
 /// capitalised word.
@@ -101,7 +102,19 @@ fn is_class(text: &str, at: usize, want: Class) -> bool {
     class_at(text, at).is_some_and(|(c, _)| c == want)
 }
 
-/// The ASCII bytes of `[\p{L}\p{M}'’\-]`.
+/// The high bit of each ASCII byte of `[\p{L}\p{M}'’\-]` in `x`: letters, `'` and `-`.
+const fn ascii_word(x: u64) -> u64 {
+    swar::ascii_letters(x) | swar::ascii_in(x, b'\'', b'\'') | swar::ascii_in(x, b'-', b'-')
+}
+
+/// The high bit of each ASCII capital in `x` and of each first byte of a wider character
+/// (which may be a capital): where a name or an organisation may start.
+const fn capital_or_lead(x: u64) -> u64 {
+    swar::ascii_capitals(x) | swar::leads(x)
+}
+
+/// The ASCII bytes of `[\p{L}\p{M}'’\-]`, byte by byte: what [`ascii_word`] stands for.
+#[cfg(test)]
 const ASCII_WORD: [bool; 256] = {
     let mut table = [false; 256];
     let mut b = 0;
@@ -112,15 +125,15 @@ const ASCII_WORD: [bool; 256] = {
     table
 };
 
-/// `[\p{Lu}][\p{L}\p{M}'’\-]+` at `at`: where it ends. Runs of ASCII are passed over by a
-/// table lookup per byte; a character beyond ASCII is asked its class.
+/// `[\p{Lu}][\p{L}\p{M}'’\-]+` at `at`: where it ends. Runs of ASCII are passed over eight
+/// bytes at a time (see `swar`); a character beyond ASCII is asked its class.
 fn cap_word(text: &str, at: usize) -> Option<usize> {
     let (Class::Upper, n) = class_at(text, at)? else { return None };
     let bytes = text.as_bytes();
     let mut end = at + n;
     loop {
         let rest = bytes.get(end..).unwrap_or_default();
-        end += rest.iter().position(|&b| !ASCII_WORD[usize::from(b)]).unwrap_or(rest.len());
+        end += swar::position(rest, |x| swar::HIGH & !ascii_word(x)).unwrap_or(rest.len());
         match bytes.get(end) {
             Some(&b) if !b.is_ascii() => match class_at(text, end) {
                 Some((Class::Upper | Class::Word, n)) => end += n,
@@ -252,9 +265,7 @@ fn runs(text: &str, match_at: impl Fn(&str, usize, Option<usize>) -> Result<usiz
     let bytes = text.as_bytes();
     let mut out = Vec::new();
     let mut at = 0;
-    while let Some(off) =
-        bytes.get(at..).and_then(|rest| rest.iter().position(|&b| b.is_ascii_uppercase() || b >= 0xc0))
-    {
+    while let Some(off) = bytes.get(at..).and_then(|rest| swar::position(rest, capital_or_lead)) {
         let i = at + off;
         match class_at(text, i) {
             Some((Class::Upper, n)) => match match_at(text, i, cap_word(text, i)) {
@@ -297,8 +308,7 @@ pub fn name_and_org_runs(text: &str) -> (Runs, Runs) {
     let (mut name_from, mut org_from) = (0, 0);
     loop {
         let at = name_from.min(org_from);
-        let Some(off) = bytes.get(at..).and_then(|rest| rest.iter().position(|&b| b.is_ascii_uppercase() || b >= 0xc0))
-        else {
+        let Some(off) = bytes.get(at..).and_then(|rest| swar::position(rest, capital_or_lead)) else {
             break;
         };
         let i = at + off;
@@ -349,6 +359,13 @@ mod tests {
     fn by_regex(pattern: &str, text: &str) -> Vec<(usize, usize)> {
         let re = Regex::new(pattern).unwrap_or_else(|e| panic!("{e}"));
         re.find_iter(text).map(|m| (m.start(), m.end())).collect()
+    }
+
+    #[test]
+    fn eight_bytes_at_a_time_are_the_byte_tests() {
+        let around = *b"aZ'-.\xc3\x80 ";
+        swar::assert_same_as_bytes("word", around, ascii_word, |c| ASCII_WORD[usize::from(c)]);
+        swar::assert_same_as_bytes("capital or lead", around, capital_or_lead, |c| c.is_ascii_uppercase() || c >= 0xc0);
     }
 
     #[test]

@@ -19,6 +19,7 @@ use crate::document::Span;
 use crate::needles::Hits;
 use crate::patterns::{self, Pattern, Patterns, Role, SetHits};
 use crate::plan;
+use crate::swar::{HIGH, gather, in_range, splat};
 
 /// A helper failure a rule author can act on; becomes a diagnostic with `code`.
 #[derive(Debug, Clone)]
@@ -771,26 +772,6 @@ fn url_mark(bytes: &[u8], from: usize) -> Option<usize> {
     let rest = bytes.get(from..)?;
     let slash = memchr::memchr(b'/', rest);
     Some(from + slash.into_iter().chain(WWW.find(rest)).min()?)
-}
-
-/// Eight copies of `b`.
-pub(crate) const fn splat(b: u8) -> u64 {
-    u64::from_le_bytes([b; 8])
-}
-
-/// The high bit of every byte.
-pub(crate) const HIGH: u64 = splat(0x80);
-
-/// The high bit of each byte of `y` (bytes below 0x80) that lies in `lo..=hi` (`hi` below
-/// 0x80). Adding `0x80 - lo` sets a byte's high bit when it is at least `lo`, adding
-/// `0x7f - hi` when it is above `hi`; neither sum carries into the next byte.
-pub(crate) const fn in_range(y: u64, lo: u8, hi: u8) -> u64 {
-    (y + splat(0x80 - lo)) & !(y + splat(0x7f - hi)) & HIGH
-}
-
-/// The high bits of the eight bytes of `h` (nothing else set in it) as its low eight bits.
-pub(crate) const fn gather(h: u64) -> u64 {
-    (h >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56
 }
 
 /// Bit `i` set for byte `i` of `block` that is an ASCII word byte, `[0-9A-Za-z_]` (what an
