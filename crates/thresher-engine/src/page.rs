@@ -9,6 +9,7 @@
 //! Every helper returns how many paragraphs (or, for `drop_text`, pieces) it marked, which
 //! rule tests and `--explain` output use.
 
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 
 use memchr::memmem::Finder;
@@ -78,12 +79,24 @@ pub struct PageCtx {
     pub rule_ids: Arc<[Arc<str>]>,
 }
 
+/// The marks of a page, and the rule making them. The rule and the count are atomics, read and
+/// written without the lock the marks take: the pipeline begins a rule and counts marks before
+/// and after it for every rule on every document, three locks a rule. (One thread runs a
+/// document's rules; the relaxed atomics only make the handle shareable, as Rhai requires.)
 #[derive(Debug, Default)]
 struct MarkLog {
-    /// The slot of the rule running (see [`Page::begin_rule`]).
-    rule: usize,
-    order: u32,
-    marks: Vec<Mark>,
+    /// The slot of the rule running (see [`Page::begin_rule`]) and its precedence.
+    rule: AtomicUsize,
+    order: AtomicU32,
+    /// `marks.len()`, set with the lock held.
+    count: AtomicUsize,
+    marks: Mutex<Vec<Mark>>,
+}
+
+impl MarkLog {
+    fn marks(&self) -> std::sync::MutexGuard<'_, Vec<Mark>> {
+        self.marks.lock().unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
 /// The handle rules see as `doc`. Cheap to clone: clones share the same marks.
@@ -91,7 +104,7 @@ struct MarkLog {
 pub struct Page {
     ctx: Arc<PageCtx>,
     facts: Arc<Facts>,
-    log: Arc<Mutex<MarkLog>>,
+    log: Arc<MarkLog>,
 }
 
 impl Page {
@@ -109,24 +122,27 @@ impl Page {
     /// Attributes the marks that follow to the rule in `rule` (its slot: its id is
     /// [`PageCtx::rule_ids`]`[rule]`), with precedence `order`.
     pub fn begin_rule(&self, rule: usize, order: u32) {
-        let mut log = self.log.lock().unwrap_or_else(PoisonError::into_inner);
-        log.rule = rule;
-        log.order = order;
+        self.log.rule.store(rule, Ordering::Relaxed);
+        self.log.order.store(order, Ordering::Relaxed);
     }
 
     /// Takes every mark made so far.
     pub fn take_marks(&self) -> Vec<Mark> {
-        std::mem::take(&mut self.log.lock().unwrap_or_else(PoisonError::into_inner).marks)
+        let mut marks = self.log.marks();
+        self.log.count.store(0, Ordering::Relaxed);
+        std::mem::take(&mut *marks)
     }
 
     /// Drops every mark made after the first `keep` (used to undo a failed rule's partial work).
     pub fn truncate_marks(&self, keep: usize) {
-        self.log.lock().unwrap_or_else(PoisonError::into_inner).marks.truncate(keep);
+        let mut marks = self.log.marks();
+        marks.truncate(keep);
+        self.log.count.store(marks.len(), Ordering::Relaxed);
     }
 
     /// How many marks exist.
     pub fn mark_count(&self) -> usize {
-        self.log.lock().unwrap_or_else(PoisonError::into_inner).marks.len()
+        self.log.count.load(Ordering::Relaxed)
     }
 
     fn para(&self, i: usize) -> &str {
@@ -216,14 +232,15 @@ impl Page {
                 format!("kind `{kind}` must be a snake_case word such as \"caption\""),
             ));
         }
-        let mut log = self.log.lock().unwrap_or_else(PoisonError::into_inner);
-        let seq = u32::try_from(log.marks.len()).unwrap_or(u32::MAX);
-        let rule = self.ctx.rule_ids.get(log.rule).cloned().unwrap_or_default();
-        let mut order = log.order;
+        let mut marks = self.log.marks();
+        let seq = u32::try_from(marks.len()).unwrap_or(u32::MAX);
+        let rule = self.ctx.rule_ids.get(self.log.rule.load(Ordering::Relaxed)).cloned().unwrap_or_default();
+        let mut order = self.log.order.load(Ordering::Relaxed);
         if fallback {
             order = order.saturating_add(FALLBACK_ORDER);
         }
-        log.marks.push(Mark { span, kind: kind.into(), rule, order, seq });
+        marks.push(Mark { span, kind: kind.into(), rule, order, seq });
+        self.log.count.store(marks.len(), Ordering::Relaxed);
         Ok(())
     }
 
