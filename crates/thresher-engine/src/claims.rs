@@ -136,7 +136,7 @@ fn cues(text: &str) -> Vec<std::ops::Range<usize>> {
             padded.get_mut(..chunk.len()).unwrap_or_default().copy_from_slice(chunk);
             &padded
         });
-        let words = crate::page::word_mask(block);
+        let words = swar::word_mask(block);
         let mut starts = words & !(words << 1 | carry);
         carry = words >> 63;
         while starts != 0 {

@@ -791,19 +791,6 @@ fn url_mark(bytes: &[u8], from: usize) -> Option<usize> {
     Some(from + slash.into_iter().chain(WWW.find(rest)).min()?)
 }
 
-/// Bit `i` set for byte `i` of `block` that is an ASCII word byte, `[0-9A-Za-z_]` (what an
-/// ASCII `\b` stands between), eight bytes at a time as [`Masks::of`] reads them.
-pub(crate) fn word_mask(block: &[u8; 64]) -> u64 {
-    let mut mask = 0;
-    for (i, chunk) in block.chunks_exact(8).enumerate() {
-        let x = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
-        let y = x & !HIGH;
-        let word = in_range(y | splat(0x20), b'a', b'z') | in_range(y, b'0', b'9') | in_range(y, b'_', b'_');
-        mask |= gather(word & !x) << (8 * i);
-    }
-    mask
-}
-
 /// Masks of a block of 64 bytes, bit `i` for byte `i`: ASCII whitespace, letters, and letters
 /// and digits; bytes beyond ASCII, and the bytes of a character after its first.
 #[derive(Debug, Default)]

@@ -45,6 +45,17 @@ pub(crate) const fn leads(x: u64) -> u64 {
     x & (x << 1) & HIGH
 }
 
+/// Bit `i` set for byte `i` of `block` that is an ASCII word byte, `[0-9A-Za-z_]` (what an
+/// ASCII `\b` stands between).
+pub(crate) fn word_mask(block: &[u8; 64]) -> u64 {
+    let mut mask = 0;
+    for (i, chunk) in block.chunks_exact(8).enumerate() {
+        let x = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
+        mask |= gather(ascii_letters(x) | ascii_in(x, b'0', b'9') | ascii_in(x, b'_', b'_')) << (8 * i);
+    }
+    mask
+}
+
 /// Where the first byte of `bytes` is whose high bit `stop` sets in the `u64` of its eight
 /// (little-endian).
 #[inline]
@@ -103,6 +114,19 @@ mod tests {
         assert_same_as_bytes("digits", around, |x| ascii_in(x, b'0', b'9'), |b| b.is_ascii_digit());
         assert_same_as_bytes("leads", around, leads, |b| b >= 0xc0);
         assert_same_as_bytes("not ASCII", around, |x| x & HIGH, |b| !b.is_ascii());
+    }
+
+    #[test]
+    fn the_word_mask_has_the_ascii_word_bytes() {
+        // Every byte value, in four blocks.
+        for k in 0..4u8 {
+            let block: [u8; 64] = std::array::from_fn(|i| k * 64 + i as u8);
+            let want = (0..64)
+                .filter(|&i| block[i].is_ascii_alphanumeric() || block[i] == b'_')
+                .map(|i| 1u64 << i)
+                .sum::<u64>();
+            assert_eq!(word_mask(&block), want, "block {k}");
+        }
     }
 
     proptest::proptest! {
