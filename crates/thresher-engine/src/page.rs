@@ -298,10 +298,18 @@ struct Opts {
     min_run: Option<usize>,
     zone: Option<Zone>,
     keep_prose: bool,
+    /// `drop_lines`: the line just before a selected one goes with it when it matches this
+    /// and is not prose, the headline or a broken sentence (a card's title above its date).
+    with_previous: Option<Arc<Pattern>>,
+    /// `drop_repeats`: every copy of a line printed at least this many times goes, the
+    /// first included.
+    min_copies: Option<usize>,
 }
 
-const LINE_OPTS: &[&str] =
-    &["max_chars", "min_chars", "first", "last", "unless", "zone", "keep_prose", "max_words", "min_words"];
+const LINE_OPTS: &[&str] = &[
+    "max_chars", "min_chars", "first", "last", "unless", "zone", "keep_prose", "max_words", "min_words",
+    "with_previous",
+];
 const FROM_OPTS: &[&str] = &[
     "max_chars", "min_chars", "first", "last", "unless", "zone", "keep_prose", "max_words", "min_words", "end_at",
     "continue_if", "short", "max_lines",
@@ -309,7 +317,7 @@ const FROM_OPTS: &[&str] = &[
 const LIST_OPTS: &[&str] =
     &["max_chars", "min_chars", "first", "last", "unless", "zone", "keep_prose", "max_items", "item_chars"];
 const RUN_OPTS: &[&str] = &["first", "last", "unless", "zone", "min_run", "max_words", "min_items"];
-const REPEAT_OPTS: &[&str] = &["first", "last", "unless", "zone", "keep_prose", "max_words", "min_words"];
+const REPEAT_OPTS: &[&str] = &["first", "last", "unless", "zone", "keep_prose", "max_words", "min_words", "min_copies"];
 
 impl Opts {
     fn parse(page: &Page, helper: &str, map: Option<&Map>, allowed: &[&str]) -> HelperResult<Self> {
@@ -348,6 +356,8 @@ impl Opts {
                 "max_words" => o.max_words = Some(count()?),
                 "min_words" => o.min_words = Some(count()?),
                 "min_run" => o.min_run = Some(count()?),
+                "with_previous" => o.with_previous = Some(pattern()?),
+                "min_copies" => o.min_copies = Some(count()?),
                 "keep_prose" => {
                     o.keep_prose = value.as_bool().map_err(|_| {
                         fail(codes::RULE_RUNTIME, format!("option `keep_prose` of `{helper}` must be true or false"))
@@ -429,7 +439,11 @@ fn drop_lines(page: &Page, kind: &str, pattern: &str, opts: Option<&Map>) -> Hel
         let candidates = page.candidates(&re);
         let (mut i, mut n) = (0, 0);
         while let Some(at) = page.next_selected(&o, &re, &candidates, i) {
-            n += page.mark_paras(&kind, at, at)?;
+            let from = match (&o.with_previous, at.checked_sub(1)) {
+                (Some(prev), Some(p)) if !page.facts.protected(p) && page.matches(prev, p) => p,
+                _ => at,
+            };
+            n += page.mark_paras(&kind, from, at)?;
             i = at + 1;
         }
         Ok(n)
@@ -615,6 +629,9 @@ struct LineFacts {
     residue: bool,
     /// The same text (ignoring case, markup and spacing) occurs on an earlier line.
     repeat: bool,
+    /// Lines of the page with this line's text, this one included (0 for a line with no
+    /// text to compare).
+    copies: u32,
     /// Its words are (nearly) all in the page title: the document's `title`, or the first line
     /// as scrapers print the browser title there.
     title_like: bool,
@@ -1215,21 +1232,36 @@ impl Facts {
         // Each line's key is appended to one buffer and kept there if it is new: no string
         // per line.
         let mut keys = String::with_capacity(ctx.text.len());
-        let mut seen: hashbrown::HashTable<(usize, usize)> = hashbrown::HashTable::with_capacity(texts.len());
+        // Each distinct key's buffer range and its number in `copies`.
+        let mut seen: hashbrown::HashTable<(usize, usize, usize)> = hashbrown::HashTable::with_capacity(texts.len());
+        let mut copies: Vec<u32> = Vec::with_capacity(texts.len());
+        let mut key_of: Vec<Option<usize>> = Vec::with_capacity(texts.len());
         let hasher = ahash::RandomState::new();
         for (f, t) in lines.iter_mut().zip(&texts) {
             let start = keys.len();
             norm_key_into(t, &mut keys, f.plain_key);
-            let Some(key) = keys.get(start..).filter(|k| !k.is_empty()) else { continue };
+            let Some(key) = keys.get(start..).filter(|k| !k.is_empty()) else {
+                key_of.push(None);
+                continue;
+            };
             let hash = hasher.hash_one(key);
-            let slot = |&(a, b): &(usize, usize)| keys.get(a..b).unwrap_or_default();
-            if seen.find(hash, |k| slot(k) == key).is_some() {
+            let slot = |&(a, b, _): &(usize, usize, usize)| keys.get(a..b).unwrap_or_default();
+            if let Some(&(_, _, id)) = seen.find(hash, |k| slot(k) == key) {
                 f.repeat = true;
                 keys.truncate(start);
+                key_of.push(Some(id));
+                if let Some(c) = copies.get_mut(id) {
+                    *c += 1;
+                }
             } else {
-                let end = keys.len();
-                seen.insert_unique(hash, (start, end), |k| hasher.hash_one(slot(k)));
+                let (end, id) = (keys.len(), copies.len());
+                seen.insert_unique(hash, (start, end, id), |k| hasher.hash_one(slot(k)));
+                key_of.push(Some(id));
+                copies.push(1);
             }
+        }
+        for (f, id) in lines.iter_mut().zip(key_of) {
+            f.copies = id.and_then(|id| copies.get(id).copied()).unwrap_or(0);
         }
         let title = tokens(&ctx.title);
         let first = texts.first().map(|t| tokens(t)).unwrap_or_default();
@@ -1410,7 +1442,8 @@ fn mark_runs(
     Ok(n)
 }
 
-/// Second and later copies of a line (menus printed twice, a headline repeated as a link).
+/// Second and later copies of a line (menus printed twice, a headline repeated as a link); with
+/// `min_copies`, every copy of a line printed at least that many times.
 fn drop_repeats(page: &Page, kind: &str, opts: Option<&Map>) -> HelperResult<impl Prepared> {
     let o = Opts::parse(page, "drop_repeats", opts, REPEAT_OPTS)?;
     let kind = kind.to_owned();
@@ -1419,7 +1452,11 @@ fn drop_repeats(page: &Page, kind: &str, opts: Option<&Map>) -> HelperResult<imp
         for i in 0..page.ctx.paras.len() {
             // A word repeated as a piece of a broken sentence ("... on" / "Telegram") is story.
             let f = page.facts.line(i);
-            if f.repeat && !f.broken && o.eligible(page, i) {
+            let copied = match o.min_copies {
+                Some(m) => f.copies as usize >= m.max(2),
+                None => f.repeat,
+            };
+            if copied && !f.broken && o.eligible(page, i) {
                 n += page.mark_paras_with(&kind, i, i, true)?;
             }
         }
@@ -1679,6 +1716,38 @@ mod tests {
     }
 
     #[test]
+    fn with_previous_takes_the_line_above_unless_it_is_protected() {
+        let text = "Ferry returns after storm\n\
+            The ferry between the island and the town ran again on Tuesday, after three weeks.\n\
+            Storm hits the pier\nMay 2, 2024 01:10\n\
+            The council said a permanent pier would be built next spring once the insurers agreed.\n\
+            May 3, 2024 02:20\nEngineers fitted a ramp over the weekend\n";
+        let p = page(text);
+        let o = map(&[("with_previous", r"^[^.!?]+$".into())]);
+        let date = r"^May \d, 2024 \d\d:\d\d$";
+        assert_eq!(drop_lines(&p, "caption", date, Some(&o)).and_then(|f| f(&p)).ok(), Some(3));
+        // The title above the first date goes with it; the prose sentence above the second stays.
+        assert_eq!(marked(&p), ["Storm hits the pier\nMay 2, 2024 01:10", "May 3, 2024 02:20"]);
+        let o = map(&[("with_previous", "^Nothing".into())]);
+        assert_eq!(drop_lines(&p, "caption", date, Some(&o)).and_then(|f| f(&p)).ok(), Some(2));
+        assert!(drop_lines(&p, "x", date, Some(&map(&[("with_previous", 1.into())]))).is_err());
+    }
+
+    #[test]
+    fn min_copies_takes_every_copy_of_a_line_printed_that_often() {
+        let text = "Give monthly\nThe ferry ran again.\nGive monthly\nThe ferry ran again.\nGive monthly\nThe end.";
+        let p = page(text);
+        let o = map(&[("min_copies", 3.into())]);
+        assert_eq!(drop_repeats(&p, "duplicate", Some(&o)).and_then(|f| f(&p)).ok(), Some(3));
+        assert_eq!(marked(&p), ["Give monthly", "Give monthly", "Give monthly"]);
+        // Without it, only the later copies; the twice-printed line keeps its first copy.
+        assert_eq!(drop_repeats(&p, "duplicate", None).and_then(|f| f(&p)).ok(), Some(3));
+        assert_eq!(marked(&p), ["Give monthly", "The ferry ran again.", "Give monthly"]);
+        let facts: Vec<u32> = (0..6).map(|i| p.facts.line(i).copies).collect();
+        assert_eq!(facts, [3, 2, 3, 2, 3, 1]);
+    }
+
+    #[test]
     fn drop_from_runs_continue_iflines_match_or_are_short() {
         let text = "Body one.\nA Message from X:\nDear readers,\nPlease support us monthly.\nOnce\nMonthly\nA long sentence of article prose comes back here.";
         let p = page(text);
@@ -1911,7 +1980,7 @@ New bakery opens on the high street\n12:30\nSchool choir wins regional contest\n
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
         #[test]
-        fn a_line_repeats_when_its_key_came_before(picks in proptest::collection::vec(0usize..12, 1..24)) {
+        fn a_line_repeats_when_its_key_came_before_and_counts_its_copies(picks in proptest::collection::vec(0usize..12, 1..24)) {
             const LINES: [&str; 12] = [
                 "Read more", "read  more.", "READ MORE!", "Read more stories", "** ##", "Photo: AFP",
                 "photo: afp", "Σίσυφος είπε", "σίσυφος  είπε.", "The minister said the talks ended.",
@@ -1919,12 +1988,14 @@ New bakery opens on the high street\n12:30\nSchool choir wins regional contest\n
             ];
             let text = picks.iter().map(|&i| LINES[i]).collect::<Vec<_>>().join("\n");
             let p = page(&text);
-            // A set of the keys as first written, one string each.
+            // A set of the keys as first written, one string each, and how often each occurs.
+            let keys: Vec<String> = p.ctx.paras.iter().map(|s| norm_key_by_words(s.slice(&p.ctx.text))).collect();
             let mut seen = std::collections::HashSet::new();
-            for (i, span) in p.ctx.paras.iter().enumerate() {
-                let key = norm_key_by_words(span.slice(&p.ctx.text));
+            for (i, key) in keys.iter().enumerate() {
                 let repeat = !key.is_empty() && !seen.insert(key);
                 proptest::prop_assert_eq!(p.facts.line(i).repeat, repeat, "line {} of {:?}", i, text);
+                let copies = if key.is_empty() { 0 } else { keys.iter().filter(|k| *k == key).count() };
+                proptest::prop_assert_eq!(p.facts.line(i).copies as usize, copies, "line {} of {:?}", i, text);
             }
         }
     }
