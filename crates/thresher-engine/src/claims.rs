@@ -77,6 +77,7 @@ const CUE_PHRASES: &[&str] = &[
     "concluded that", "concludes that", "saying", "adding", "noting", "arguing", "claiming", "stressing", "urging",
     "accusing", "denying", "calling for", "insisting", "alleging", "reiterating", "promising", "vowing",
     "warning that", "telling", "offered to", "offers to", "pressed for", "presses for", "shouted", "shouts",
+    "estimates", "referred to", "refers to", "spoke of", "speaks of",
 ];
 
 /// Longer words are not the first word of a cue.
