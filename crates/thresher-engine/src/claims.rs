@@ -64,9 +64,9 @@ const CUE_PHRASES: &[&str] = &[
     "points out", "quoted as saying", "said", "says", "say", "told", "tells", "added", "adds", "warned", "warns",
     "accused", "accuses", "denied", "denies", "insisted", "insists", "stressed", "stresses", "reiterated",
     "reiterates", "announced", "announces", "claimed", "claims", "argued", "argues", "noted", "explained", "explains",
-    "stated", "states", "declared", "declares", "asserted", "wrote", "writes", "posted", "urged", "urges", "demanded",
-    "vowed", "vows", "pledged", "pledges", "promised", "promises", "threatened", "threatens", "confirmed", "confirms",
-    "acknowledged", "acknowledges", "admitted", "admits", "rejected", "rejects", "dismissed", "dismisses",
+    "stated", "states that", "declared", "declares", "asserted", "wrote", "writes", "posted", "urged", "urges",
+    "demanded", "vowed", "vows", "pledged", "pledges", "promised", "promises", "threatened", "threatens", "confirmed",
+    "confirms", "acknowledged", "acknowledges", "admitted", "admits", "rejected", "rejects", "dismissed", "dismisses",
     "emphasized", "emphasised", "emphasizes", "emphasises", "underlined", "underscored", "suggested", "suggests",
     "predicted", "predicts", "estimated", "responded", "replied", "recalled", "criticized", "criticised", "criticizes",
     "criticises", "condemned", "condemns", "blamed", "blames", "charged", "alleged", "alleges", "maintained",
@@ -1360,6 +1360,16 @@ fn spoken_for(phrase: &str) -> Option<String> {
 }
 
 /// Cues that describe how someone acted rather than what they said.
+/// Words before "states" that make it the noun: "member states", "Arab states", "all states".
+static STATE_NOUN: LazyLock<WordSet> = LazyLock::new(|| {
+    WordSet::from_iter([
+        "member", "arab", "baltic", "gulf", "nato", "eu", "other", "several", "some", "many", "all", "these", "those",
+        "both", "island", "nation", "frontline", "neighbouring", "neighboring", "sovereign", "african", "european",
+        "muslim", "western", "small", "rogue", "client", "successor", "participating", "signatory", "united",
+        "nuclear", "nordic", "two",
+    ])
+});
+
 const WEAK_CUES: &[&str] =
     &["lashed out", "lashes out", "responded", "replied", "welcomed", "welcomes", "praised", "agreed", "challenged"];
 
@@ -1541,10 +1551,20 @@ fn claim_in(
         // speech.
         if word.starts_with("call") && !word.contains(' ') {
             let prev = st[..m.start].trim_end();
-            let names_next = st[m.end..].trim_start().starts_with(char::is_uppercase);
+            // "called Asiaciti", "called the “Made in America” tax plan".
+            let next = st[m.end..].trim_start();
+            let next = next.strip_prefix("the ").unwrap_or(next);
+            let names_next = next.trim_start_matches(['"', '“', '‘', '\'', '«']).starts_with(char::is_uppercase);
             if prev.is_empty() || prev.ends_with('-') || (prev.ends_with(',') && names_next) {
                 continue;
             }
+        }
+        // "member states that ...": the noun. Only "states that" is a cue, and not after a
+        // word that makes it the noun.
+        if word.starts_with("states")
+            && st[..m.start].split_whitespace().next_back().is_some_and(|w| is_in(&STATE_NOUN, &w.to_lowercase()))
+        {
+            continue;
         }
         // The clause before the cue, from the last quotation or clause break, and at most
         // CUE_WINDOW back (from a word start).
