@@ -240,8 +240,9 @@ static PERSON_ROLES: LazyLock<WordSet> = LazyLock::new(|| {
         "journalist", "source", "premier", "king", "queen", "prince", "pope", "ceo", "boss", "coach", "owner",
         "father", "mother", "woman", "man", "resident", "witness", "survivor", "colonel", "captain", "admiral",
         "marshal", "commissioner", "rapporteur", "mp", "mep", "legislator", "politician", "historian", "specialist",
-        "cleric", "priest", "bishop", "monk", "doctor", "physician", "student", "teacher", "farmer", "soldier",
-        "fighter", "militant", "member",
+        "cleric", "priest", "bishop", "archbishop", "prelate", "patriarch", "cardinal", "rabbi", "imam", "pastor",
+        "chaplain", "nun", "monk", "doctor", "physician", "student", "teacher", "farmer", "soldier", "fighter",
+        "militant", "member",
     ])
 });
 /// Lowercase nouns that head a mention of an organisation, government or place.
