@@ -33,6 +33,17 @@ pub struct SpeakerKnowledge {
     pub aliases: HashMap<String, String>,
     /// Extra lowercase role nouns for people ("rapporteur").
     pub roles: Vec<String>,
+    /// Lowercase first names that say whether a person is "she" (true) or "he" (false)
+    /// before any pronoun does.
+    pub first_names: HashMap<String, bool>,
+}
+
+impl SpeakerKnowledge {
+    /// Whether the person named `name` is a woman, as far as the first name tells.
+    fn female_by_name(&self, name: &str) -> Option<bool> {
+        let first = name.split_whitespace().next()?;
+        self.first_names.get(&first.to_lowercase()).copied()
+    }
 }
 
 /// A claim as the finder sees it, before labelling.
@@ -1152,7 +1163,8 @@ impl Registry {
                 p.roles.extend(roles);
                 p.full += 1;
             } else {
-                self.people.push(Person { name, surname: key, first_at: base + start, roles, full: 1, female: None });
+                let female = know.female_by_name(&name);
+                self.people.push(Person { name, surname: key, first_at: base + start, roles, full: 1, female });
             }
         }
     }
@@ -1704,7 +1716,7 @@ fn claim_in(
                 first_at: mention.span.start,
                 roles: mention.roles.clone(),
                 full: 1,
-                female: None,
+                female: know.female_by_name(&canonical),
             });
             let idx = reg.people.len() - 1;
             let at = reg.mentions.partition_point(|&(p, _, _)| p < mention.span.start);

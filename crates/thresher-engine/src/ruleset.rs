@@ -6,8 +6,9 @@
 //! document. Every public function of one parameter is a rule, and its id is
 //! `<file stem>.<function>`: a boilerplate rule when the parameter is `doc`
 //! (`fn captions(doc) { ... }`), a claim rule when it is `claim` (`fn denial(claim) { ... }`);
-//! `private fn` helpers are not rules. A file may declare `const SPEAKERS = #{ aliases, roles }`
-//! to teach speaker resolution a domain's aliases and role nouns. Rule tests are TOML
+//! `private fn` helpers are not rules. A file may declare `const SPEAKERS = #{ aliases, roles,
+//! women, men }` to teach speaker resolution a domain's aliases and role nouns, and first names
+//! that tell "she" from "he". Rule tests are TOML
 //! files (see [`crate::fixtures`]). The directory layout (`outlets/`, `generic/`, `tests/`) is
 //! for people; the loader goes by content, so flat layouts such as Kubernetes ConfigMaps work.
 //!
@@ -211,6 +212,7 @@ impl Ruleset {
             if let Some(k) = file.speakers {
                 speakers.aliases.extend(k.aliases);
                 speakers.roles.extend(k.roles);
+                speakers.first_names.extend(k.first_names);
             }
             match file.outlet {
                 Some(mut o) => {
@@ -500,7 +502,10 @@ fn compile_file(engine: &Engine, path: &str, text: &str, diags: &mut Vec<Diagnos
     let speakers = if scope.contains("SPEAKERS") {
         match scope
             .get_value::<Map>("SPEAKERS")
-            .ok_or_else(|| "`SPEAKERS` must be an object map: #{ aliases: #{...}, roles: [...] }".to_owned())
+            .ok_or_else(|| {
+                "`SPEAKERS` must be an object map: #{ aliases: #{...}, roles: [...], women: [...], men: [...] }"
+                    .to_owned()
+            })
             .and_then(|m| parse_speakers(&m))
         {
             Ok(k) => Some(k),
@@ -608,7 +613,27 @@ fn parse_speakers(m: &Map) -> Result<SpeakerKnowledge, String> {
                     );
                 }
             }
-            other => return Err(format!("`SPEAKERS` has an unknown field `{other}`; fields are aliases, roles")),
+            "women" | "men" => {
+                let female = key.as_str() == "women";
+                let arr = v
+                    .clone()
+                    .into_array()
+                    .map_err(|t| format!("`SPEAKERS.{key}` must be an array of first names, not {t}"))?;
+                for n in arr {
+                    let n = n.into_string().map_err(|t| format!("`SPEAKERS.{key}` holds strings only, not {t}"))?;
+                    if n.trim().is_empty() || n.contains(char::is_whitespace) {
+                        return Err(format!("`SPEAKERS.{key}` holds single first names, not {n:?}"));
+                    }
+                    if k.first_names.insert(n.to_lowercase(), female).is_some_and(|was| was != female) {
+                        return Err(format!("the first name {n:?} is in both `SPEAKERS.women` and `SPEAKERS.men`"));
+                    }
+                }
+            }
+            other => {
+                return Err(format!(
+                    "`SPEAKERS` has an unknown field `{other}`; fields are aliases, roles, women, men"
+                ));
+            }
         }
     }
     Ok(k)
@@ -746,6 +771,26 @@ mod tests {
         let e = errors(&[("generic/a.rhai", "fn a(doc) {\n  doc.drop_lines(\"x\", \"y\"\n}\n")]);
         assert_eq!(e.len(), 1, "{e:?}");
         assert!(e[0].starts_with("generic/a.rhai:3:1: error[T2001]"), "{e:?}");
+    }
+
+    #[test]
+    fn first_names_must_be_single_names_of_one_gender() {
+        let speakers = |body: &str| {
+            errors(&[(
+                "claims/s.rhai",
+                &format!("const SPEAKERS = #{{ {body} }};\nfn a(claim) {{ claim.set_type(\"x\", 0.1); }}"),
+            )])
+        };
+        let ok = speakers(r#"women: ["Anna"], men: ["Ivan"]"#);
+        assert!(ok.is_empty(), "{ok:?}");
+        let e = speakers(r#"women: ["Anna"], men: ["anna"]"#);
+        assert!(e.len() == 1 && e[0].to_lowercase().contains("\"anna\" is in both"), "{e:?}");
+        let e = speakers(r#"women: ["Anna Maria"]"#);
+        assert!(e.len() == 1 && e[0].contains("single first names"), "{e:?}");
+        let e = speakers(r#"men: "Ivan""#);
+        assert!(e.len() == 1 && e[0].contains("must be an array of first names"), "{e:?}");
+        let e = speakers(r#"girls: []"#);
+        assert!(e.len() == 1 && e[0].contains("fields are aliases, roles, women, men"), "{e:?}");
     }
 
     #[test]
