@@ -304,11 +304,14 @@ struct Opts {
     /// `drop_repeats`: every copy of a line printed at least this many times goes, the
     /// first included.
     min_copies: Option<usize>,
+    /// `drop_lines`: a selected line (a button) takes the card above it: a short title, and
+    /// at most one short line under the title (see [`Facts::card_above`]).
+    card_above: bool,
 }
 
 const LINE_OPTS: &[&str] = &[
     "max_chars", "min_chars", "first", "last", "unless", "zone", "keep_prose", "max_words", "min_words",
-    "with_previous",
+    "with_previous", "card_above",
 ];
 const FROM_OPTS: &[&str] = &[
     "max_chars", "min_chars", "first", "last", "unless", "zone", "keep_prose", "max_words", "min_words", "end_at",
@@ -358,10 +361,15 @@ impl Opts {
                 "min_run" => o.min_run = Some(count()?),
                 "with_previous" => o.with_previous = Some(pattern()?),
                 "min_copies" => o.min_copies = Some(count()?),
-                "keep_prose" => {
-                    o.keep_prose = value.as_bool().map_err(|_| {
-                        fail(codes::RULE_RUNTIME, format!("option `keep_prose` of `{helper}` must be true or false"))
+                "keep_prose" | "card_above" => {
+                    let on = value.as_bool().map_err(|_| {
+                        fail(codes::RULE_RUNTIME, format!("option `{key}` of `{helper}` must be true or false"))
                     })?;
+                    if key == "keep_prose" {
+                        o.keep_prose = on;
+                    } else {
+                        o.card_above = on;
+                    }
                 }
                 "zone" => {
                     let z = value.clone().into_immutable_string().unwrap_or_default();
@@ -441,6 +449,7 @@ fn drop_lines(page: &Page, kind: &str, pattern: &str, opts: Option<&Map>) -> Hel
         while let Some(at) = page.next_selected(&o, &re, &candidates, i) {
             let from = match (&o.with_previous, at.checked_sub(1)) {
                 (Some(prev), Some(p)) if !page.facts.protected(p) && page.matches(prev, p) => p,
+                _ if o.card_above => page.facts.card_above(at, i),
                 _ => at,
             };
             n += page.mark_paras(&kind, from, at)?;
@@ -638,6 +647,8 @@ struct LineFacts {
     /// Part of a sentence broken over lines at a link: the line before ends mid-sentence ("on
     /// the", a comma) or this one starts in lower case.
     broken: bool,
+    /// Ends in sentence punctuation (a full stop, "!" or "?", maybe inside a quotation).
+    stop: bool,
     /// Length in characters.
     chars: usize,
     /// Runs of letters and digits (see [`Tally::runs`]).
@@ -670,6 +681,9 @@ const FUNCTION_WORDS: &[&str] = &[
     "that", "than", "into", "about", "after", "before", "its", "his", "her", "their", "our", "is", "are", "was",
     "were", "who", "which",
 ];
+
+/// The longest title or teaser line of a card above a button (see [`Facts::card_above`]).
+const CARD_WORDS: usize = 25;
 
 /// A prose line at least this long anchors the article.
 const ANCHOR_WORDS: usize = 10;
@@ -1193,7 +1207,8 @@ impl LineFacts {
         let words = t.words;
         let residue =
             if line.contains("](") { linked_residue(line, t.chars) } else { residue(t.chars, t.kept, t.kept_letters) };
-        let prose = !residue && ((words >= 4 && ends_sentence(line)) || words >= LONG_WORDS);
+        let stop = ends_sentence(line);
+        let prose = !residue && ((words >= 4 && stop) || words >= LONG_WORDS);
         let last = bare.split_whitespace().last().unwrap_or("");
         let first = bare.split_whitespace().next().unwrap_or("");
         let fragment = bare.ends_with([',', ';', '–', '—', '-', '(', '/'])
@@ -1217,6 +1232,7 @@ impl LineFacts {
             headline,
             meta,
             residue,
+            stop,
             chars: t.chars,
             plain,
             plain_key: t.plain_key,
@@ -1332,6 +1348,27 @@ impl Facts {
     /// and pieces of a sentence broken at a link.
     fn protected(&self, i: usize) -> bool {
         self.lines.get(i).is_some_and(|f| f.prose || f.title_like || f.broken)
+    }
+
+    /// Where the card above line `i` (a "Read more" or "Sign up" button) starts: its title, a
+    /// short line that does not end like a sentence, and under it at most one short line of at most
+    /// `CARD_WORDS` words (the teaser or the pitch). Neither may be the page's headline or a
+    /// piece of a broken sentence, nor come before `floor` (the line after the button before);
+    /// without such a title, `i` itself.
+    fn card_above(&self, i: usize, floor: usize) -> usize {
+        let title = |j: usize| {
+            self.lines.get(j).is_some_and(|f| {
+                !f.stop && !f.residue && !f.title_like && !f.broken && (1..=CARD_WORDS).contains(&f.words)
+            })
+        };
+        let pitch = |j: usize| {
+            self.lines.get(j).is_some_and(|f| !f.title_like && !f.broken && (1..=CARD_WORDS).contains(&f.words))
+        };
+        match (i.checked_sub(2).filter(|&t| t >= floor), i.checked_sub(1).filter(|&t| t >= floor)) {
+            (Some(t), Some(p)) if title(t) && pitch(p) => t,
+            (_, Some(t)) if title(t) => t,
+            _ => i,
+        }
     }
 
     fn in_zone(&self, i: usize, zone: Zone) -> bool {
@@ -1734,6 +1771,29 @@ mod tests {
     }
 
     #[test]
+    fn card_above_takes_a_title_and_one_short_line_but_no_prose_above_another_button() {
+        let text = "The ferry between the island and the town ran again on Tuesday, after three weeks of repairs.\n\
+            Coast Weekly\nThe week's news from the coast.\nSign up\n\
+            Pier reopens\nRead more\nThe council met.\nRead more\n\
+            The harbour master said the ferry would run twice a day from Monday until the end of the summer.\nRead more";
+        let p = page(text);
+        let o = map(&[("card_above", true.into())]);
+        assert_eq!(drop_lines(&p, "x", "^(Sign up|Read more)$", Some(&o)).and_then(|f| f(&p)).ok(), Some(7));
+        assert_eq!(
+            marked(&p),
+            [
+                "Coast Weekly\nThe week's news from the coast.\nSign up",
+                "Pier reopens\nRead more",
+                // "The council met." is prose: no title, and the button before bounds the card.
+                "Read more",
+                // A long sentence is neither a title nor a pitch.
+                "Read more",
+            ]
+        );
+        assert!(drop_lines(&p, "x", "^Read more$", Some(&map(&[("card_above", 1.into())]))).is_err());
+    }
+
+    #[test]
     fn min_copies_takes_every_copy_of_a_line_printed_that_often() {
         let text = "Give monthly\nThe ferry ran again.\nGive monthly\nThe ferry ran again.\nGive monthly\nThe end.";
         let p = page(text);
@@ -1914,6 +1974,7 @@ New bakery opens on the high street\n12:30\nSchool choir wins regional contest\n
             headline,
             meta,
             residue,
+            stop: ends_sentence(line),
             chars,
             plain: patterns::plain(line),
             plain_key: plain_key_by_chars(line),
