@@ -1248,36 +1248,35 @@ impl Facts {
         // Each line's key is appended to one buffer and kept there if it is new: no string
         // per line.
         let mut keys = String::with_capacity(ctx.text.len());
-        // Each distinct key's buffer range and its number in `copies`.
-        let mut seen: hashbrown::HashTable<(usize, usize, usize)> = hashbrown::HashTable::with_capacity(texts.len());
-        let mut copies: Vec<u32> = Vec::with_capacity(texts.len());
-        let mut key_of: Vec<Option<usize>> = Vec::with_capacity(texts.len());
+        // Each distinct key's buffer range and the line that first had it; a line's `copies`
+        // holds that first line's number plus one until the counts are in.
+        let mut seen: hashbrown::HashTable<(usize, usize, u32)> = hashbrown::HashTable::with_capacity(texts.len());
+        let mut copies: Vec<u32> = vec![0; texts.len()];
         let hasher = ahash::RandomState::new();
-        for (f, t) in lines.iter_mut().zip(&texts) {
+        for (i, (f, t)) in lines.iter_mut().zip(&texts).enumerate() {
             let start = keys.len();
             norm_key_into(t, &mut keys, f.plain_key);
-            let Some(key) = keys.get(start..).filter(|k| !k.is_empty()) else {
-                key_of.push(None);
-                continue;
-            };
+            let Some(key) = keys.get(start..).filter(|k| !k.is_empty()) else { continue };
             let hash = hasher.hash_one(key);
-            let slot = |&(a, b, _): &(usize, usize, usize)| keys.get(a..b).unwrap_or_default();
-            if let Some(&(_, _, id)) = seen.find(hash, |k| slot(k) == key) {
+            let slot = |&(a, b, _): &(usize, usize, u32)| keys.get(a..b).unwrap_or_default();
+            let first = if let Some(&(_, _, first)) = seen.find(hash, |k| slot(k) == key) {
                 f.repeat = true;
                 keys.truncate(start);
-                key_of.push(Some(id));
-                if let Some(c) = copies.get_mut(id) {
-                    *c += 1;
-                }
+                first
             } else {
-                let (end, id) = (keys.len(), copies.len());
-                seen.insert_unique(hash, (start, end, id), |k| hasher.hash_one(slot(k)));
-                key_of.push(Some(id));
-                copies.push(1);
+                let first = u32::try_from(i).unwrap_or(u32::MAX);
+                seen.insert_unique(hash, (start, keys.len(), first), |k| hasher.hash_one(slot(k)));
+                first
+            };
+            f.copies = first.saturating_add(1);
+            if let Some(c) = usize::try_from(first).ok().and_then(|i| copies.get_mut(i)) {
+                *c += 1;
             }
         }
-        for (f, id) in lines.iter_mut().zip(key_of) {
-            f.copies = id.and_then(|id| copies.get(id).copied()).unwrap_or(0);
+        for f in &mut lines {
+            if let Some(first) = f.copies.checked_sub(1) {
+                f.copies = usize::try_from(first).ok().and_then(|i| copies.get(i)).copied().unwrap_or(0);
+            }
         }
         let title = tokens(&ctx.title);
         let first = texts.first().map(|t| tokens(t)).unwrap_or_default();
