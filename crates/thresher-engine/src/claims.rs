@@ -35,13 +35,20 @@ pub struct SpeakerKnowledge {
     pub roles: Vec<String>,
     /// Lowercase first names that say whether a person is "she" (true) or "he" (false)
     /// before any pronoun does.
-    pub first_names: HashMap<String, bool>,
+    pub first_names: HashMap<String, bool, ahash::RandomState>,
 }
 
 impl SpeakerKnowledge {
     /// Whether the person named `name` is a woman, as far as the first name tells.
     fn female_by_name(&self, name: &str) -> Option<bool> {
         let first = name.split_whitespace().next()?;
+        // Most first names are short and ASCII: lower-cased on the stack, not in a new string.
+        let mut buf = [0u8; 24];
+        if let Some(b) = buf.get_mut(..first.len()).filter(|_| first.is_ascii()) {
+            b.copy_from_slice(first.as_bytes());
+            b.make_ascii_lowercase();
+            return std::str::from_utf8(b).ok().and_then(|k| self.first_names.get(k)).copied();
+        }
         self.first_names.get(&first.to_lowercase()).copied()
     }
 }
