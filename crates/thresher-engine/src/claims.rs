@@ -1579,6 +1579,16 @@ fn claim_in(
                 continue;
             }
         }
+        // "agreed on a loan package", "responded to plummeting temperatures with ...": an act,
+        // not words, unless a quotation says what was agreed ("agreed to “consult closely”").
+        if matches!(word, "agreed" | "responded" | "replied") {
+            let rest = &st[m.end..];
+            match rest.split_whitespace().next().unwrap_or("") {
+                "on" => continue,
+                "to" if !rest.contains(['"', '“', '«']) => continue,
+                _ => {}
+            }
+        }
         // "member states that ...": the noun. Only "states that" is a cue, and not after a
         // word that makes it the noun.
         if word.starts_with("states")
@@ -1929,6 +1939,19 @@ fn resolve(m: &Mention, reg: &mut Registry, ctx: &mut Context, know: &SpeakerKno
                     | "findings"
                     | "data"
             );
+            // "The Kiel Institute report", "a UN study": the publisher is named in the mention.
+            let named = publication
+                .then(|| {
+                    let words: Vec<&str> = strip_article(&m.name)
+                        .split_whitespace()
+                        .take_while(|w| w.starts_with(char::is_uppercase))
+                        .collect();
+                    (!words.is_empty()).then(|| words.join(" "))
+                })
+                .flatten();
+            if let Some(g) = named {
+                return alias(&g).unwrap_or_else(|| reg.group(&g, m.span.start));
+            }
             let publisher = publication
                 .then(|| {
                     let i = reg.orgs.partition_point(|(p, _)| *p < m.span.start);
