@@ -215,6 +215,15 @@ static DETERMINERS: LazyLock<WordSet> =
     LazyLock::new(|| WordSet::from_iter(["the", "a", "an", "his", "her", "its", "their", "our", "this", "another"]));
 static PRONOUNS: LazyLock<WordSet> = LazyLock::new(|| WordSet::from_iter(["he", "she", "it", "they", "we", "i"]));
 /// Words that end a backward walk over a subject noun phrase.
+/// Capitalised words that start sentences and never a person's name: "Many Apple employees".
+static NOT_FIRST_NAMES: LazyLock<WordSet> = LazyLock::new(|| {
+    WordSet::from_iter([
+        "many", "most", "some", "several", "few", "both", "each", "every", "other", "such", "no", "yes", "take",
+        "even", "only", "just", "all", "any", "more", "less", "these", "those", "this", "his", "her", "their", "our",
+        "its", "my", "your", "a", "an", "the",
+    ])
+});
+
 static STOP: LazyLock<WordSet> = LazyLock::new(|| {
     WordSet::from_iter([
         "on", "in", "at", "by", "with", "from", "to", "into", "over", "after", "before", "during", "about", "and",
@@ -1139,6 +1148,47 @@ impl Registry {
             }) {
                 continue;
             }
+            // "Many Apple employees": a word that opens sentences, not names.
+            if name.split_whitespace().next().is_some_and(|w| is_in(&NOT_FIRST_NAMES, &lowercase(w))) {
+                continue;
+            }
+            // "No. Take Apple, for example": a full stop after a word that is neither an
+            // initial ("U.S.", "J.") nor a title ("Mr.", "Gen.") ends a sentence inside the run.
+            if text.get(start..end).is_some_and(|run| {
+                let words: Vec<&str> = run.split_whitespace().collect();
+                words.iter().take(words.len().saturating_sub(1)).any(|w| {
+                    w.strip_suffix('.').is_some_and(|bare| {
+                        let letters = bare.chars().filter(|c| c.is_alphabetic()).count();
+                        letters >= 2
+                            && !bare.contains('.')
+                            && classes(&lowercase(bare)) & TITLE == 0
+                            && !matches!(
+                                bare,
+                                "St" | "Jr"
+                                    | "Sr"
+                                    | "Mt"
+                                    | "Ft"
+                                    | "Prof"
+                                    | "Rev"
+                                    | "Hon"
+                                    | "Sgt"
+                                    | "Maj"
+                                    | "Cpl"
+                                    | "Pvt"
+                                    | "Adm"
+                                    | "Amb"
+                                    | "Pres"
+                                    | "Supt"
+                                    | "Insp"
+                                    | "Det"
+                                    | "Cmdr"
+                                    | "Brig"
+                            )
+                    })
+                })
+            }) {
+                continue;
+            }
             // Role words around the name: "Kremlin spokesman Dmitry Peskov", "The Russian
             // ambassador to Warsaw, Sergey Andreev", "Daniel Bunn, vice president at ...".
             let after = text.get(end..).unwrap_or("");
@@ -1581,11 +1631,13 @@ fn claim_in(
         }
         // "agreed on a loan package", "responded to plummeting temperatures with ...": an act,
         // not words, unless a quotation says what was agreed ("agreed to “consult closely”").
-        if matches!(word, "agreed" | "responded" | "replied") {
+        // The same for "wrote to every operator" (but not "wrote to them that ...").
+        if matches!(word, "agreed" | "responded" | "replied" | "wrote") {
             let rest = &st[m.end..];
+            let quoted = rest.contains(['"', '“', '«']);
             match rest.split_whitespace().next().unwrap_or("") {
-                "on" => continue,
-                "to" if !rest.contains(['"', '“', '«']) => continue,
+                "on" if word != "wrote" => continue,
+                "to" if !quoted && (word != "wrote" || !rest.contains(" that ")) => continue,
                 _ => {}
             }
         }
@@ -1884,6 +1936,10 @@ fn resolve(m: &Mention, reg: &mut Registry, ctx: &mut Context, know: &SpeakerKno
         }
         Kind::GroupPronoun => ctx.last_group.clone().unwrap_or_else(|| m.name.clone()),
         Kind::PersonRole => {
+            // "Haugen's attorneys", "the analysts": several people, not one named before.
+            if !is_in(&PERSON_ROLES, &m.head) && m.head.strip_suffix('s').is_some_and(|s| is_in(&PERSON_ROLES, s)) {
+                return strip_article(&m.name).to_owned();
+            }
             let with_role = |p: &&Person| p.roles.iter().any(|r| *r == m.head || m.roles.contains(r) && r != "top");
             // "Strukov's lawyer" is anyone but Strukov.
             let possessor = m
