@@ -208,6 +208,17 @@ static REPORTING_TAIL: LazyLock<PerThread<Regex>> = LazyLock::new(|| {
     PerThread::new(Regex::new(r"(?-u:\b)(adding|saying|noting|that)(?-u:\b)").unwrap_or_else(|_| unreachable!()))
 });
 
+/// Saying nothing: "Dmitriev refused to comment", "Apple did not respond to a request for
+/// comment". Read only in sentences that hold "comment" and no quotation.
+static NO_COMMENT: LazyLock<PerThread<Regex>> = LazyLock::new(|| {
+    PerThread::new(
+        Regex::new(
+            r"(?i)\b(?:declined|refused|did not (?:respond|reply)|didn't (?:respond|reply)|could not be reached|(?:was|were) not available)\b[^.;]{0,60}\bcomments?\b",
+        )
+        .unwrap_or_else(|_| unreachable!()),
+    )
+});
+
 /// A fixed word list, looked up for nearly every token: hashed with aHash, not SipHash.
 type WordSet = HashSet<&'static str, ahash::RandomState>;
 
@@ -1594,6 +1605,9 @@ fn claim_in(
     know: &SpeakerKnowledge,
 ) -> Option<Found> {
     let st = s.span.slice(text);
+    if st.contains("omment") && !st.contains(['"', '“', '«']) && NO_COMMENT.get().is_match(st) {
+        return None;
+    }
     let base = s.span.start;
     let mut attributions: Vec<(Span, Mention, String)> = Vec::new();
     for m in cues(st) {
@@ -2040,6 +2054,20 @@ fn resolve(m: &Mention, reg: &mut Registry, ctx: &mut Context, know: &SpeakerKno
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn saying_nothing_is_no_claim() {
+        for (text, claims) in [
+            ("According to RIA, Dmitriev refused to comment on the results.", 0),
+            ("Apple did not respond to a request for comment, the ministry said.", 0),
+            ("The ministry said it would comment on the results on Monday.", 1),
+            ("Dmitriev declined to comment, but said \"the talks went well.\"", 1),
+        ] {
+            let pieces = [(Span::new(0, text.len()), 0usize)];
+            let found = find(text, &pieces, &SpeakerKnowledge::default()).found;
+            assert_eq!(found.len(), claims, "{text}: {found:?}");
+        }
+    }
 
     #[test]
     fn a_words_classes_are_the_lists_that_hold_it() {
