@@ -1380,7 +1380,16 @@ impl Registry {
             let recent: Vec<usize> = self.mentions[..end].iter().rev().map(|&(_, p, _)| p).take(12).collect();
             recent.into_iter().find(|&p| self.people.get(p).is_some_and(|x| x.female == female))
         };
-        let pick = subject.or_else(speaker);
+        // The one person the sentence before names, when it names only one and nobody speaks
+        // in it: "... something that President Lopez Obrador has been desperate to avoid.
+        // “It is very painful,” he wrote".
+        let before = || {
+            let mut named = self.mentions[..end].iter().filter(|&&(_, _, n)| n + 1 == now).map(|&(_, p, _)| p);
+            let first = named.next()?;
+            let spoke_there = since.is_some_and(|a| a + 1 == now);
+            (named.all(|p| p == first) && !spoke_there && fits(first)).then_some(first)
+        };
+        let pick = subject.or_else(before).or_else(speaker);
         match pick {
             Some(p) if self.people.get(p).is_some_and(|x| x.female.is_some()) => Some(p),
             _ => known().or(pick).or_else(mentioned),
