@@ -784,7 +784,7 @@ fn np_before(toks: &[Tok<'_>], text: &str, base: usize, know: &SpeakerKnowledge)
             .map(Cow::into_owned)
             .collect();
         let name = match kind {
-            Kind::Name => person_name(phrase),
+            Kind::Name => without_place(person_name(phrase), know),
             _ => {
                 let s = span.slice_at(text, base);
                 strip_article(s).to_owned()
@@ -999,6 +999,26 @@ fn strip_article(s: &str) -> &str {
 
 /// A person's name from a phrase: the capitalised words after the last title; "Celso Pacheco
 /// of Guatemala" is Celso Pacheco.
+/// `name` without a place that opens it: "the Commander-in-Chief of the Armed Forces of
+/// Ukraine Oleksandr Syrskyi" names "Oleksandr Syrskyi". A place is a country or capital the
+/// speaker knowledge knows (an alias or what one stands for), of one or two words, and at
+/// least two words must be left.
+fn without_place(name: String, know: &SpeakerKnowledge) -> String {
+    let words: Vec<&str> = name.split_whitespace().collect();
+    for k in [2, 1] {
+        if words.len() < k + 2 {
+            continue;
+        }
+        let place = words[..k].join(" ");
+        let known = know.aliases.contains_key(&place.to_lowercase())
+            || know.aliases.values().any(|v| v.eq_ignore_ascii_case(&place));
+        if known {
+            return words[k..].join(" ");
+        }
+    }
+    name
+}
+
 fn person_name(phrase: &[Tok<'_>]) -> String {
     if let Some(of) = phrase.iter().rposition(|t| matches!(t.text, "of" | "from")) {
         let before = person_name_tail(&phrase[..of]);
@@ -1148,7 +1168,7 @@ impl Registry {
                 continue;
             }
             let toks = sent.between(base + start, base + end);
-            let name = person_name(&toks);
+            let name = without_place(person_name(&toks), know);
             let n_words = name.split_whitespace().count();
             if !(2..=4).contains(&n_words) {
                 continue;
@@ -2063,6 +2083,22 @@ fn resolve(m: &Mention, reg: &mut Registry, ctx: &mut Context, know: &SpeakerKno
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_place_before_a_name_is_no_part_of_it() {
+        let mut know = SpeakerKnowledge::default();
+        know.aliases.insert("kyiv".into(), "Ukraine".into());
+        know.aliases.insert("washington".into(), "United States".into());
+        let text = "The Commander-in-Chief of the Armed Forces of Ukraine Oleksandr Syrskyi said the line held.";
+        let pieces = [(Span::new(0, text.len()), 0usize)];
+        let found = find(text, &pieces, &know).found;
+        assert_eq!(found.first().map(|f| f.canonical.as_str()), Some("Oleksandr Syrskyi"), "{found:?}");
+        assert_eq!(without_place("United States Antony Blinken".into(), &know), "Antony Blinken");
+        assert_eq!(without_place("Kyiv Mayor Vitali".into(), &know), "Mayor Vitali");
+        // Two words are a name already; a word that is no known place stays.
+        assert_eq!(without_place("Ukraine Syrskyi".into(), &know), "Ukraine Syrskyi");
+        assert_eq!(without_place("Andres Manuel Lopez Obrador".into(), &know), "Andres Manuel Lopez Obrador");
+    }
 
     #[test]
     fn saying_nothing_is_no_claim() {
