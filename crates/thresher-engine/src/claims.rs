@@ -225,7 +225,6 @@ type WordSet = HashSet<&'static str, ahash::RandomState>;
 static DETERMINERS: LazyLock<WordSet> =
     LazyLock::new(|| WordSet::from_iter(["the", "a", "an", "his", "her", "its", "their", "our", "this", "another"]));
 static PRONOUNS: LazyLock<WordSet> = LazyLock::new(|| WordSet::from_iter(["he", "she", "it", "they", "we", "i"]));
-/// Words that end a backward walk over a subject noun phrase.
 /// Capitalised words that start sentences and never a person's name: "Many Apple employees".
 static NOT_FIRST_NAMES: LazyLock<WordSet> = LazyLock::new(|| {
     WordSet::from_iter([
@@ -235,6 +234,16 @@ static NOT_FIRST_NAMES: LazyLock<WordSet> = LazyLock::new(|| {
     ])
 });
 
+/// Abbreviations with a full stop that may stand inside a name: "St. John", "Prof. Jane Doe".
+/// (Titles such as "Mr." and "Gen." are in the title list.)
+static NAME_ABBREVIATIONS: LazyLock<WordSet> = LazyLock::new(|| {
+    WordSet::from_iter([
+        "st", "jr", "sr", "mt", "ft", "prof", "rev", "hon", "sgt", "maj", "cpl", "pvt", "adm", "amb", "pres", "supt",
+        "insp", "det", "cmdr", "brig",
+    ])
+});
+
+/// Words that end a backward walk over a subject noun phrase.
 static STOP: LazyLock<WordSet> = LazyLock::new(|| {
     WordSet::from_iter([
         "on", "in", "at", "by", "with", "from", "to", "into", "over", "after", "before", "during", "about", "and",
@@ -997,8 +1006,6 @@ fn strip_article(s: &str) -> &str {
     s
 }
 
-/// A person's name from a phrase: the capitalised words after the last title; "Celso Pacheco
-/// of Guatemala" is Celso Pacheco.
 /// `name` without a place that opens it: "the Commander-in-Chief of the Armed Forces of
 /// Ukraine Oleksandr Syrskyi" names "Oleksandr Syrskyi". A place is a country or capital the
 /// speaker knowledge knows (an alias or what one stands for), of one or two words, and at
@@ -1019,6 +1026,8 @@ fn without_place(name: String, know: &SpeakerKnowledge) -> String {
     name
 }
 
+/// A person's name from a phrase: the capitalised words after the last title; "Celso Pacheco
+/// of Guatemala" is Celso Pacheco.
 fn person_name(phrase: &[Tok<'_>]) -> String {
     if let Some(of) = phrase.iter().rposition(|t| matches!(t.text, "of" | "from")) {
         let before = person_name_tail(&phrase[..of]);
@@ -1193,28 +1202,7 @@ impl Registry {
                         letters >= 2
                             && !bare.contains('.')
                             && classes(&lowercase(bare)) & TITLE == 0
-                            && !matches!(
-                                bare,
-                                "St" | "Jr"
-                                    | "Sr"
-                                    | "Mt"
-                                    | "Ft"
-                                    | "Prof"
-                                    | "Rev"
-                                    | "Hon"
-                                    | "Sgt"
-                                    | "Maj"
-                                    | "Cpl"
-                                    | "Pvt"
-                                    | "Adm"
-                                    | "Amb"
-                                    | "Pres"
-                                    | "Supt"
-                                    | "Insp"
-                                    | "Det"
-                                    | "Cmdr"
-                                    | "Brig"
-                            )
+                            && !is_in(&NAME_ABBREVIATIONS, &lowercase(bare))
                     })
                 })
             }) {
@@ -1469,7 +1457,6 @@ fn spoken_for(phrase: &str) -> Option<String> {
     (!caps.is_empty()).then(|| caps.join(" "))
 }
 
-/// Cues that describe how someone acted rather than what they said.
 /// Words before "states" that make it the noun: "member states", "Arab states", "all states".
 static STATE_NOUN: LazyLock<WordSet> = LazyLock::new(|| {
     WordSet::from_iter([
@@ -1480,6 +1467,7 @@ static STATE_NOUN: LazyLock<WordSet> = LazyLock::new(|| {
     ])
 });
 
+/// Cues that describe how someone acted rather than what they said.
 const WEAK_CUES: &[&str] =
     &["lashed out", "lashes out", "responded", "replied", "welcomed", "welcomes", "praised", "agreed", "challenged"];
 
@@ -1687,7 +1675,7 @@ fn claim_in(
         // "member states that ...": the noun. Only "states that" is a cue, and not after a
         // word that makes it the noun.
         if word.starts_with("states")
-            && st[..m.start].split_whitespace().next_back().is_some_and(|w| is_in(&STATE_NOUN, &w.to_lowercase()))
+            && st[..m.start].split_whitespace().next_back().is_some_and(|w| is_in(&STATE_NOUN, &lowercase(w)))
         {
             continue;
         }

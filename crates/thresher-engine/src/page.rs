@@ -1350,10 +1350,10 @@ impl Facts {
     }
 
     /// Where the card above line `i` (a "Read more" or "Sign up" button) starts: its title, a
-    /// short line that does not end like a sentence, and under it at most one short line of at most
-    /// `CARD_WORDS` words (the teaser or the pitch). Neither may be the page's headline or a
-    /// piece of a broken sentence, nor come before `floor` (the line after the button before);
-    /// without such a title, `i` itself.
+    /// short line that does not end like a sentence, and under it at most one more line (the
+    /// teaser or the pitch), each of at most `CARD_WORDS` words. Neither may be the page's
+    /// headline or a piece of a broken sentence, nor come before `floor` (the line after the
+    /// button before); without such a title, `i` itself.
     fn card_above(&self, i: usize, floor: usize) -> usize {
         let title = |j: usize| {
             self.lines.get(j).is_some_and(|f| {
@@ -1783,7 +1783,8 @@ mod tests {
             [
                 "Coast Weekly\nThe week's news from the coast.\nSign up",
                 "Pier reopens\nRead more",
-                // "The council met." is prose: no title, and the button before bounds the card.
+                // "The council met." ends like a sentence: no title, and the button before
+                // bounds the card.
                 "Read more",
                 // A long sentence is neither a title nor a pitch.
                 "Read more",
