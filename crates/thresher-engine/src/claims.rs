@@ -230,7 +230,8 @@ static NOT_FIRST_NAMES: LazyLock<WordSet> = LazyLock::new(|| {
     WordSet::from_iter([
         "many", "most", "some", "several", "few", "both", "each", "every", "other", "such", "no", "yes", "take",
         "even", "only", "just", "all", "any", "more", "less", "these", "those", "this", "his", "her", "their", "our",
-        "its", "my", "your", "a", "an", "the",
+        "its", "my", "your", "a", "an", "the", "for", "in", "on", "at", "from", "with", "to", "by", "after", "before",
+        "during", "since", "when", "while", "if", "but", "and", "as", "despite", "under", "without",
     ])
 });
 
@@ -1236,6 +1237,13 @@ impl Registry {
             }
             let key = surname_key(&name);
             if let Some(p) = self.people.iter_mut().find(|p| p.surname == key) {
+                // A name first read without a role ("Home WorldEurope Shevchuk", a headline
+                // glued to its breadcrumbs) gives way to one the text introduces with a role
+                // ("Major Archbishop Sviatoslav Shevchuk").
+                if p.roles.is_empty() && !roles.is_empty() && p.name != name {
+                    p.female = p.female.or_else(|| know.female_by_name(&name));
+                    p.name = name;
+                }
                 p.roles.extend(roles);
                 p.full += 1;
             } else {
@@ -1520,7 +1528,7 @@ pub fn find(text: &str, pieces: &[(Span, usize)], know: &SpeakerKnowledge) -> Fi
     // About one sentence per 150 bytes of news prose: most documents need no second allocation.
     let kept: usize = pieces.iter().map(|(p, _)| p.end.saturating_sub(p.start)).sum();
     let mut sentences: Vec<(Sentence, usize)> = Vec::with_capacity(kept / 150 + pieces.len());
-    for &(piece, para) in pieces {
+    for (piece, para) in joined(text, pieces) {
         for s in sentences::split(piece.slice(text), piece.start) {
             sentences.push((s, para));
         }
@@ -1568,6 +1576,29 @@ pub fn find(text: &str, pieces: &[(Span, usize)], know: &SpeakerKnowledge) -> Fi
         out.push((f, *para));
     }
     Finding { found: out.into_iter().map(|(f, _)| f).collect(), sentences: sentences.len(), unread }
+}
+
+/// The kept pieces with a sentence that the scrape broke over lines at its links put back
+/// together: a piece that stops mid-sentence ("..., Zelenskyy") and the next kept piece, right
+/// after it with nothing removed between, that goes on in lower case ("wrote" / "on social
+/// media ..."). The joined piece keeps the first one's paragraph.
+fn joined(text: &str, pieces: &[(Span, usize)]) -> Vec<(Span, usize)> {
+    let mut out: Vec<(Span, usize)> = Vec::with_capacity(pieces.len());
+    for &(piece, para) in pieces {
+        if let Some((last, _)) = out.last_mut()
+            && text.get(last.end..piece.start).is_some_and(|gap| gap.trim().is_empty())
+            && text
+                .get(last.start..last.end)
+                .and_then(|t| t.chars().next_back())
+                .is_some_and(|c| c.is_alphanumeric() || c == ',')
+            && piece.slice(text).chars().next().is_some_and(char::is_lowercase)
+        {
+            last.end = piece.end;
+            continue;
+        }
+        out.push((piece, para));
+    }
+    out
 }
 
 /// Whether `at` lies in one of `quotes` (in text order, not overlapping).
@@ -2071,6 +2102,35 @@ fn resolve(m: &Mention, reg: &mut Registry, ctx: &mut Context, know: &SpeakerKno
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pieces_of_a_sentence_broken_over_lines_are_joined() {
+        let text = "He met them, Doe\nwrote\non Monday.\nThe end\nCame.\nA line, then\n\nx removed\nlater";
+        let at = |s: &str| text.find(s).unwrap_or(usize::MAX);
+        let piece = |s: &str, para: usize| (Span::new(at(s), at(s) + s.len()), para);
+        let pieces = [
+            piece("He met them, Doe", 0),
+            piece("wrote", 1),
+            piece("on Monday.", 2),
+            // Ends like a sentence; the next starts in capitals: neither joins.
+            piece("The end", 3),
+            piece("Came.", 4),
+            piece("A line, then", 5),
+            // Something was removed between: not joined.
+            piece("later", 8),
+        ];
+        let got: Vec<(&str, usize)> = joined(text, &pieces).iter().map(|(s, p)| (s.slice(text), *p)).collect();
+        assert_eq!(
+            got,
+            [
+                ("He met them, Doe\nwrote\non Monday.", 0),
+                ("The end", 3),
+                ("Came.", 4),
+                ("A line, then", 5),
+                ("later", 8)
+            ]
+        );
+    }
 
     #[test]
     fn a_place_before_a_name_is_no_part_of_it() {
