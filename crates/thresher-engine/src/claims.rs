@@ -1193,6 +1193,10 @@ impl Registry {
             if name.split_whitespace().next().is_some_and(|w| is_in(&NOT_FIRST_NAMES, &lowercase(w))) {
                 continue;
             }
+            // "Alphabet's Google": whatever belongs to someone is not a first name and a surname.
+            if name.contains("'s ") || name.contains("’s ") {
+                continue;
+            }
             // "No. Take Apple, for example": a full stop after a word that is neither an
             // initial ("U.S.", "J.") nor a title ("Mr.", "Gen.") ends a sentence inside the run.
             if text.get(start..end).is_some_and(|run| {
@@ -2084,7 +2088,7 @@ fn resolve(m: &Mention, reg: &mut Registry, ctx: &mut Context, know: &SpeakerKno
                 let plural = head.ends_with('s') && !matches!(&*head, "authorities");
                 // Only a bare "the ministry" means the organisation before; "the Hong Kong
                 // government" names its own.
-                let specific = m.name.split_whitespace().any(|w| w.starts_with(char::is_uppercase));
+                let specific = strip_article(&m.name).split_whitespace().any(|w| w.starts_with(char::is_uppercase));
                 if !plural
                     && !m.indefinite
                     && !specific
