@@ -235,6 +235,11 @@ static NOT_FIRST_NAMES: LazyLock<WordSet> = LazyLock::new(|| {
     ])
 });
 
+/// Words that open a sentence going on from the one before: "That would ...", "But ...".
+static POINTS_BACK: LazyLock<WordSet> = LazyLock::new(|| {
+    WordSet::from_iter(["that", "this", "these", "those", "such", "but", "and", "rather", "instead", "yet", "still"])
+});
+
 /// Abbreviations with a full stop that may stand inside a name: "St. John", "Prof. Jane Doe".
 /// (Titles such as "Mr." and "Gen." are in the title list.)
 static NAME_ABBREVIATIONS: LazyLock<WordSet> = LazyLock::new(|| {
@@ -1444,6 +1449,8 @@ struct Context {
     /// Index of the sentence being read, and of the last one with a person speaking.
     sentence: usize,
     person_sentence: Option<usize>,
+    /// Index of the last sentence that made a claim.
+    claim_sentence: Option<usize>,
 }
 
 /// Roles that speak for an organisation rather than for themselves.
@@ -1565,6 +1572,7 @@ pub fn find(text: &str, pieces: &[(Span, usize)], know: &SpeakerKnowledge) -> Fi
         }
         ctx.sentence = i;
         let Some(f) = claim_in(text, s, sent, *para, &mut reg, &mut ctx, know) else { continue };
+        ctx.claim_sentence = Some(i);
         // A quotation that goes on in the same paragraph belongs to the claim before it.
         if f.cue.is_empty()
             && let Some((prev, prev_para)) = out.last_mut()
@@ -1793,6 +1801,29 @@ fn claim_in(
                 source: None,
             });
         }
+        // Reported speech that goes on in the next sentence of the paragraph, quoting the
+        // speaker again and opening with a word that points back: "..., says Pradhan. That
+        // would have helped ensure that the council doesn't miss “obvious warning signs”,
+        // such as ...". A quoted word is often the outlet's own scare quotes, and a quoted
+        // name (“Dry Feet”) is a name, so it takes words of two or more, one in lower case.
+        let follows = para == at_para && ctx.claim_sentence.is_some_and(|c| c + 1 == ctx.sentence);
+        let points_back = st.split_whitespace().next().is_some_and(|w| is_in(&POINTS_BACK, &lowercase(w)));
+        let words_quoted = |q: &Span| {
+            let mut words = q.slice(text).split_whitespace();
+            words.clone().nth(1).is_some()
+                && words.any(|w| w.chars().find(|c| c.is_alphabetic()).is_some_and(char::is_lowercase))
+        };
+        if follows && points_back && s.quotes.iter().any(words_quoted) {
+            return Some(Found {
+                span: s.span,
+                mention: None,
+                canonical: speaker,
+                cue: String::new(),
+                cue_span: None,
+                form: ClaimForm::Mixed,
+                source: None,
+            });
+        }
         return None;
     };
     let canonical = resolve(&mention, reg, ctx, know);
@@ -1953,6 +1984,7 @@ fn resolve_quiet(m: &Mention, reg: &mut Registry, ctx: &Context, know: &SpeakerK
         last_speaker: None,
         sentence: ctx.sentence,
         person_sentence: ctx.person_sentence,
+        claim_sentence: ctx.claim_sentence,
     };
     resolve(m, reg, &mut scratch, know)
 }
