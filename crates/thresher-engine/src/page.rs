@@ -301,6 +301,10 @@ struct Opts {
     /// `drop_lines`: the line just before a selected one goes with it when it matches this
     /// and is not prose, the headline or a broken sentence (a card's title above its date).
     with_previous: Option<Arc<Pattern>>,
+    /// `drop_lines`: the line just before a selected one goes with it when it matches this,
+    /// prose included, unless it is the headline or a broken sentence: a photo's caption
+    /// above its credit line.
+    caption_above: Option<Arc<Pattern>>,
     /// `drop_repeats`: every copy of a line printed at least this many times goes, the
     /// first included.
     min_copies: Option<usize>,
@@ -311,7 +315,7 @@ struct Opts {
 
 const LINE_OPTS: &[&str] = &[
     "max_chars", "min_chars", "first", "last", "unless", "zone", "keep_prose", "max_words", "min_words",
-    "with_previous", "card_above",
+    "with_previous", "caption_above", "card_above",
 ];
 const FROM_OPTS: &[&str] = &[
     "max_chars", "min_chars", "first", "last", "unless", "zone", "keep_prose", "max_words", "min_words", "end_at",
@@ -360,6 +364,7 @@ impl Opts {
                 "min_words" => o.min_words = Some(count()?),
                 "min_run" => o.min_run = Some(count()?),
                 "with_previous" => o.with_previous = Some(pattern()?),
+                "caption_above" => o.caption_above = Some(pattern()?),
                 "min_copies" => o.min_copies = Some(count()?),
                 "keep_prose" | "card_above" => {
                     let on = value.as_bool().map_err(|_| {
@@ -447,8 +452,10 @@ fn drop_lines(page: &Page, kind: &str, pattern: &str, opts: Option<&Map>) -> Hel
         let candidates = page.candidates(&re);
         let (mut i, mut n) = (0, 0);
         while let Some(at) = page.next_selected(&o, &re, &candidates, i) {
-            let from = match (&o.with_previous, at.checked_sub(1)) {
-                (Some(prev), Some(p)) if !page.facts.protected(p) && page.matches(prev, p) => p,
+            let above = at.checked_sub(1).filter(|&p| p >= i);
+            let from = match (&o.with_previous, &o.caption_above, above) {
+                (Some(prev), _, Some(p)) if !page.facts.protected(p) && page.matches(prev, p) => p,
+                (_, Some(cap), Some(p)) if page.facts.caption_shaped(p) && page.matches(cap, p) => p,
                 _ if o.card_above => page.facts.card_above(at, i),
                 _ => at,
             };
@@ -684,6 +691,8 @@ const FUNCTION_WORDS: &[&str] = &[
 
 /// The longest title or teaser line of a card above a button (see [`Facts::card_above`]).
 const CARD_WORDS: usize = 25;
+/// The most words a caption taken above its credit line may have.
+const CAPTION_WORDS: usize = 60;
 
 /// A prose line at least this long anchors the article.
 const ANCHOR_WORDS: usize = 10;
@@ -1349,6 +1358,12 @@ impl Facts {
         self.lines.get(i).is_some_and(|f| f.prose || f.title_like || f.broken)
     }
 
+    /// Line `i` may be a caption though it reads as prose: it is neither headline-like nor a
+    /// piece of a broken sentence, and not long.
+    fn caption_shaped(&self, i: usize) -> bool {
+        self.lines.get(i).is_some_and(|f| !f.title_like && !f.broken && f.words <= CAPTION_WORDS)
+    }
+
     /// Where the card above line `i` (a "Read more" or "Sign up" button) starts: its title, a
     /// short line that does not end like a sentence, and under it at most one more line (the
     /// teaser or the pitch), each of at most `CARD_WORDS` words. Neither may be the page's
@@ -1749,6 +1764,31 @@ mod tests {
             Some(1)
         );
         assert_eq!(marked(&p), ["Share"]);
+    }
+
+    #[test]
+    fn caption_above_takes_a_caption_sentence_above_a_credit() {
+        let text = "Ferry returns after storm\n\
+            The ferry between the island and the town ran again on Tuesday, after three weeks of repairs.\n\
+            A deckhand ties up the ferry on May 2, 2024 in Port Ellen, Scotland.\nJane Doe—Getty Images\n\
+            The council said a permanent pier would be built next spring once the insurers agreed.\n\
+            Jane Doe—Getty Images\nEngineers fitted a ramp over the weekend, the council said.\n";
+        let p = page(text);
+        let o = map(&[("caption_above", r"\bon May \d, \d{4} in \p{Lu}".into())]);
+        let credit = r"^Jane Doe—Getty Images$";
+        assert_eq!(drop_lines(&p, "caption", credit, Some(&o)).and_then(|f| f(&p)).ok(), Some(3));
+        // The caption sentence goes with its credit though it is prose; the story's sentence
+        // above the second credit does not match the caption's shape and stays.
+        assert_eq!(
+            marked(&p),
+            [
+                "A deckhand ties up the ferry on May 2, 2024 in Port Ellen, Scotland.\nJane Doe—Getty Images",
+                "Jane Doe—Getty Images"
+            ]
+        );
+        // with_previous, by contrast, never takes prose.
+        let o = map(&[("with_previous", r"\bon May \d, \d{4} in \p{Lu}".into())]);
+        assert_eq!(drop_lines(&p, "caption", credit, Some(&o)).and_then(|f| f(&p)).ok(), Some(2));
     }
 
     #[test]
