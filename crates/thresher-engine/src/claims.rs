@@ -235,6 +235,14 @@ static NOT_FIRST_NAMES: LazyLock<WordSet> = LazyLock::new(|| {
     ])
 });
 
+/// Lower-case words that belong to names: "Charles de Gaulle", "Ursula von der Leyen".
+static NAME_PARTICLES: LazyLock<WordSet> = LazyLock::new(|| {
+    WordSet::from_iter([
+        "de", "da", "das", "do", "dos", "del", "della", "di", "du", "des", "van", "von", "der", "den", "ter", "la",
+        "le", "al", "el", "bin", "ibn", "bint", "ben", "abu", "y", "e",
+    ])
+});
+
 /// Words that open a sentence going on from the one before: "That would ...", "But ...".
 static POINTS_BACK: LazyLock<WordSet> = LazyLock::new(|| {
     WordSet::from_iter(["that", "this", "these", "those", "such", "but", "and", "rather", "instead", "yet", "still"])
@@ -1001,6 +1009,20 @@ fn np_after(toks: &[Tok<'_>], text: &str, base: usize, know: &SpeakerKnowledge) 
         return None;
     }
     np_before(&toks[..end], text, base, know)
+}
+
+/// A name without the common nouns before it: "agency RIA Novosti" is RIA Novosti. Particles
+/// of names ("de", "van", "al") stay, and so does a phrase with no capital after them.
+fn without_common_nouns(name: &str) -> &str {
+    let mut rest = name;
+    while let Some((word, tail)) = rest.split_once(' ') {
+        let lower = word.chars().next().is_some_and(char::is_lowercase) && word.chars().all(char::is_alphabetic);
+        if !lower || is_in(&NAME_PARTICLES, word) || !tail.starts_with(char::is_uppercase) && !tail.contains(' ') {
+            break;
+        }
+        rest = tail.trim_start();
+    }
+    if rest.starts_with(char::is_uppercase) { rest } else { name }
 }
 
 fn strip_article(s: &str) -> &str {
@@ -1994,24 +2016,25 @@ fn resolve(m: &Mention, reg: &mut Registry, ctx: &mut Context, know: &SpeakerKno
     let alias = |s: &str| know.aliases.get(&s.to_lowercase()).cloned();
     match m.kind {
         Kind::Name | Kind::Group => {
-            if let Some(a) = alias(&m.name) {
+            let name = without_common_nouns(&m.name);
+            if let Some(a) = alias(name) {
                 return a;
             }
-            if let Some(full) = reg.expand(strip_article(&m.name)) {
+            if let Some(full) = reg.expand(strip_article(name)) {
                 let full = full.to_owned();
                 return reg.group(&full, m.span.start);
             }
-            let words = m.name.split_whitespace().count();
-            if let Some(p) = reg.person_by_surname(&m.name)
+            let words = name.split_whitespace().count();
+            if let Some(p) = reg.person_by_surname(name)
                 && (m.kind == Kind::Name)
-                && (words >= 2 || !reg.groups.iter().any(|(g, _)| g.eq_ignore_ascii_case(&m.name)))
+                && (words >= 2 || !reg.groups.iter().any(|(g, _)| g.eq_ignore_ascii_case(name)))
             {
                 return p.name.clone();
             }
             if m.kind == Kind::Name && words >= 2 {
-                return m.name.clone();
+                return name.to_owned();
             }
-            reg.group(&m.name, m.span.start)
+            reg.group(name, m.span.start)
         }
         Kind::PersonPronoun => {
             let female = match m.head.as_str() {
