@@ -235,6 +235,15 @@ static NOT_FIRST_NAMES: LazyLock<WordSet> = LazyLock::new(|| {
     ])
 });
 
+/// The commonest reporting verbs: a role word before one belongs to its subject, not to a
+/// name after it.
+static REPORTING_VERBS: LazyLock<WordSet> = LazyLock::new(|| {
+    WordSet::from_iter([
+        "said", "says", "say", "told", "tells", "added", "adds", "wrote", "writes", "reported", "reports", "noted",
+        "stated", "announced", "warned", "claimed", "argued", "stressed", "explained",
+    ])
+});
+
 /// Lower-case words that belong to names: "Charles de Gaulle", "Ursula von der Leyen".
 static NAME_PARTICLES: LazyLock<WordSet> = LazyLock::new(|| {
     WordSet::from_iter([
@@ -1249,11 +1258,14 @@ impl Registry {
                 .filter(|w| classes(w) & TITLE != 0 || is_role(w, know))
                 .map(Cow::into_owned)
                 .collect();
+            // Not past a reporting verb: in "ICIJ director Gerard Ryle says the Pandora
+            // Papers reveal", "director" is Ryle's role.
             roles.extend(
                 sent.last_before(base + start, 6)
                     .iter()
                     .rev()
                     .map(Tok::bare)
+                    .take_while(|w| !is_in(&REPORTING_VERBS, w))
                     .filter(|w| is_role(w, know))
                     .map(Cow::into_owned),
             );
@@ -1891,8 +1903,16 @@ fn claim_in(
     };
 
     let known = reg.person_by_surname(&canonical).is_some_and(|p| p.name == canonical);
+    // "Mr Day", "Ms Roe": a person, and the title says which pronoun stands for them.
+    let titled = (mention.kind == Kind::Name)
+        .then(|| match mention.span.slice(text).split_whitespace().next().map(|w| w.trim_end_matches('.')) {
+            Some("Mr") => Some(false),
+            Some("Mrs" | "Ms" | "Miss") => Some(true),
+            _ => None,
+        })
+        .flatten();
     let person_shaped = mention.kind == Kind::Name
-        && canonical.split_whitespace().count() >= 2
+        && (canonical.split_whitespace().count() >= 2 || titled.is_some())
         && !canonical.split_whitespace().any(|w| is_in(&ORG_WORDS, &w.to_lowercase()));
     if known || person_shaped {
         if !known {
@@ -1904,7 +1924,7 @@ fn claim_in(
                 first_at: mention.span.start,
                 roles: mention.roles.clone(),
                 full: 1,
-                female: know.female_by_name(&canonical),
+                female: titled.or_else(|| know.female_by_name(&canonical)),
             });
             let idx = reg.people.len() - 1;
             let at = reg.mentions.partition_point(|&(p, _, _)| p < mention.span.start);
