@@ -1718,10 +1718,18 @@ fn claim_in(
         if st[m.clone()].starts_with(char::is_uppercase) && !st[..m.start].trim().is_empty() {
             continue;
         }
-        // "the men charged were quick to ...": a participle describing someone, not a cue.
+        // "the men charged were quick to ...": a participle describing someone, not a cue;
+        // and "a widely rejected peace plan", "the much-criticised law", "an unconfirmed
+        // report": one describing something, after an article and maybe an adverb.
         if word.ends_with("ed") && word != "said" {
             let next = st[m.end..].split_whitespace().next().unwrap_or("");
             if matches!(next, "was" | "were" | "is" | "are") {
+                continue;
+            }
+            let mut before = st[..m.start].split_whitespace().rev();
+            let (w1, w2) = (before.next().unwrap_or(""), before.next().unwrap_or(""));
+            let article = |w: &str| matches!(w, "a" | "an" | "the" | "A" | "An" | "The");
+            if article(w1) || (article(w2) && (w1.ends_with("ly") || w1.contains('-'))) {
                 continue;
             }
         }
