@@ -92,9 +92,9 @@ const CUE_PHRASES: &[&str] = &[
     "praised", "welcomed", "welcomes", "challenged", "revealed", "reported", "disclosed", "agreed", "expects", "hopes",
     "disputed", "disputes", "remarked", "highlighted", "highlights", "reaffirmed", "reaffirms", "recommended",
     "recommends", "cited", "congratulated", "requested", "found that", "finds that", "shows that", "showed that",
-    "concluded that", "concludes that", "saying", "adding", "noting", "arguing", "claiming", "stressing", "urging",
-    "accusing", "denying", "calling for", "insisting", "alleging", "reiterating", "promising", "vowing",
-    "warning that", "telling", "offered to", "offers to", "pressed for", "presses for", "shouted", "shouts",
+    "shows", "showed", "concluded that", "concludes that", "saying", "adding", "noting", "arguing", "claiming",
+    "stressing", "urging", "accusing", "denying", "calling for", "insisting", "alleging", "reiterating", "promising",
+    "vowing", "warning that", "telling", "offered to", "offers to", "pressed for", "presses for", "shouted", "shouts",
     "estimates", "referred to", "refers to", "spoke of", "speaks of",
 ];
 
@@ -1732,6 +1732,11 @@ fn claim_in(
             if article(w1) || (article(w2) && (w1.ends_with("ly") || w1.contains('-'))) {
                 continue;
             }
+        }
+        // "The video shows a man ...": showing is no statement, except in "As the latest
+        // report from the Kiel Institute shows, ..." ("shows that" is a cue of its own).
+        if matches!(word, "shows" | "showed") && !(st.starts_with("As ") && st[m.end..].starts_with(',')) {
+            continue;
         }
         // "so-called", "a provider, called Asiaciti,", "Called Workplace, it ...": naming, not
         // speech.
