@@ -1984,6 +1984,17 @@ fn subject_before(sent: &Sent<'_>, base: usize, to: usize, text: &str, know: &Sp
             return subject_before(sent, base, base + at, text, know);
         }
     }
+    // "The prosecutor, Jane Doe, had requested": the appositive is still the subject when
+    // auxiliaries and adverbs stand between it and the cue.
+    let mut bare = trimmed;
+    while let Some((head, last)) = bare.rsplit_once(char::is_whitespace)
+        && is_in(&FILLER, &lowercase(last))
+    {
+        bare = head.trim_end();
+    }
+    if bare.len() < trimmed.len() && bare.ends_with(',') {
+        return subject_before(sent, base, base + bare.len(), text, know);
+    }
     if let Some(body) = trimmed.strip_suffix(',') {
         let cut = body.rfind(',')?;
         let (p, x) = (&body[..cut], &body[cut + 1..]);
