@@ -92,10 +92,10 @@ const CUE_PHRASES: &[&str] = &[
     "praised", "welcomed", "welcomes", "challenged", "revealed", "reported", "disclosed", "agreed", "expects", "hopes",
     "disputed", "disputes", "remarked", "highlighted", "highlights", "reaffirmed", "reaffirms", "recommended",
     "recommends", "cited", "congratulated", "requested", "found that", "finds that", "shows that", "showed that",
-    "shows", "showed", "concluded that", "concludes that", "saying", "adding", "noting", "arguing", "claiming",
-    "stressing", "urging", "accusing", "denying", "calling for", "insisting", "alleging", "reiterating", "promising",
-    "vowing", "warning that", "telling", "offered to", "offers to", "pressed for", "presses for", "shouted", "shouts",
-    "estimates", "referred to", "refers to", "spoke of", "speaks of",
+    "shows", "showed", "concluded that", "concludes that", "concluded", "saying", "adding", "noting", "arguing",
+    "claiming", "stressing", "urging", "accusing", "denying", "calling for", "insisting", "alleging", "reiterating",
+    "promising", "vowing", "warning that", "telling", "offered to", "offers to", "pressed for", "presses for",
+    "shouted", "shouts", "estimates", "referred to", "refers to", "spoke of", "speaks of",
 ];
 
 /// Longer words are not the first word of a cue.
@@ -1732,6 +1732,14 @@ fn claim_in(
             if article(w1) || (article(w2) && (w1.ends_with("ly") || w1.contains('-'))) {
                 continue;
             }
+        }
+        // "The talks concluded on Friday" ends something; only after a quotation does it
+        // attribute: "“... a much bigger problem,” the researchers concluded."
+        if word == "concluded"
+            && !(st[m.end..].trim_start().starts_with(['.', ',', ';'])
+                && s.quotes.first().is_some_and(|q| q.end <= cue.start))
+        {
+            continue;
         }
         // "The video shows a man ...": showing is no statement, except in "As the latest
         // report from the Kiel Institute shows, ..." ("shows that" is a cue of its own).
