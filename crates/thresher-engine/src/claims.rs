@@ -329,7 +329,8 @@ static GROUP_ROLES: LazyLock<WordSet> = LazyLock::new(|| {
         "activists", "diplomats", "leaders", "lawmakers", "researchers", "scientists", "economists", "investigators",
         "prosecutors", "observers", "opponents", "supporters", "organizers", "organisers", "protesters", "people",
         "officers", "authorities", "media", "rebels", "force", "forces", "troops", "militants", "insurgents",
-        "demonstrators", "workers", "employees", "executives",
+        "demonstrators", "workers", "employees", "executives", "investigation", "inquiry", "probe", "analysis",
+        "audit", "poll",
     ])
 });
 /// Capitalised words inside names that make them organisations or places, not people.
@@ -1005,6 +1006,14 @@ fn np_after(toks: &[Tok<'_>], text: &str, base: usize, know: &SpeakerKnowledge) 
         }
         end += 1;
     }
+    // "according to an analysis by The New York Times": the publisher speaks.
+    if end > 0
+        && toks.get(end).is_some_and(|t| matches!(&*t.lower(), "by" | "from"))
+        && is_in(&PUBLICATIONS, &toks[end - 1].bare())
+        && let Some(publisher) = toks.get(end + 1..).and_then(|rest| np_after(rest, text, base, know))
+    {
+        return Some(publisher);
+    }
     while end > 0 {
         let t = toks[end - 1];
         let l = t.lower();
@@ -1019,6 +1028,14 @@ fn np_after(toks: &[Tok<'_>], text: &str, base: usize, know: &SpeakerKnowledge) 
     }
     np_before(&toks[..end], text, base, know)
 }
+
+/// What organisations publish, and speak through: "the report", "a UN study".
+static PUBLICATIONS: LazyLock<WordSet> = LazyLock::new(|| {
+    WordSet::from_iter([
+        "report", "study", "survey", "analysis", "paper", "researchers", "investigation", "inquiry", "probe", "audit",
+        "poll", "findings", "data",
+    ])
+});
 
 /// A name without the common nouns before it: "agency RIA Novosti" is RIA Novosti. Particles
 /// of names ("de", "van", "al") stay, and so does a phrase with no capital after them.
@@ -2156,18 +2173,7 @@ fn resolve(m: &Mention, reg: &mut Registry, ctx: &mut Context, know: &SpeakerKno
                 .find(|(g, _)| g.to_lowercase().split_whitespace().any(|w| w == head))
                 .map(|(g, _)| g.clone());
             // "the report", "the researchers": the organisation named last that publishes them.
-            let publication = matches!(
-                head.as_str(),
-                "report"
-                    | "study"
-                    | "survey"
-                    | "analysis"
-                    | "paper"
-                    | "researchers"
-                    | "investigation"
-                    | "findings"
-                    | "data"
-            );
+            let publication = is_in(&PUBLICATIONS, &head);
             // "The Kiel Institute report", "a UN study": the publisher is named in the mention.
             let named = publication
                 .then(|| {
