@@ -788,8 +788,9 @@ fn np_before(toks: &[Tok<'_>], text: &str, base: usize, know: &SpeakerKnowledge)
                     let n = n.lower();
                     is_in(&TIME_WORDS, &n) || is_in(&DETERMINERS, &n) || platform(&n)
                 })
-                // The phrase must run to the cue: "Also on Wednesday, Lavrov" keeps Lavrov.
-                && toks[i + 1..end].iter().all(|t| !t.is_punct())
+                // The phrase must run to the cue: "Also on Wednesday, Lavrov" keeps Lavrov,
+                // and "in November when she suggested" keeps "she".
+                && toks[i + 1..end].iter().all(|t| !t.is_punct() && !is_in(&PRONOUNS, &t.lower()))
                 && toks.get(end - 1).is_some_and(|t| {
                     let l = t.lower();
                     !t.is_cap() || is_in(&TIME_WORDS, &l) || platform(&l)
