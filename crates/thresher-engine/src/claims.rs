@@ -1862,17 +1862,19 @@ fn claim_in(
     let Some((cue, mention)) = attributions.first().cloned() else {
         // A quotation with no attribution of its own continues the last speaker's words.
         let (speaker, at_para) = ctx.last_speaker.clone()?;
+        let continued = |form| Found {
+            span: s.span,
+            mention: None,
+            canonical: speaker.clone(),
+            cue: String::new(),
+            cue_span: None,
+            form,
+            source: None,
+        };
         if starts_quoted && para <= at_para + 1 && quoted() * 10 >= total() * 7 {
-            ctx.last_speaker = Some((speaker.clone(), para));
-            return Some(Found {
-                span: s.span,
-                mention: None,
-                canonical: speaker,
-                cue: String::new(),
-                cue_span: None,
-                form: ClaimForm::Direct,
-                source: None,
-            });
+            let found = continued(ClaimForm::Direct);
+            ctx.last_speaker = Some((speaker, para));
+            return Some(found);
         }
         // Reported speech that goes on in the next sentence of the paragraph, quoting the
         // speaker again and opening with a word that points back: "..., says Pradhan. That
@@ -1886,18 +1888,7 @@ fn claim_in(
             words.clone().nth(1).is_some()
                 && words.any(|w| w.chars().find(|c| c.is_alphabetic()).is_some_and(char::is_lowercase))
         };
-        if follows && points_back && s.quotes.iter().any(words_quoted) {
-            return Some(Found {
-                span: s.span,
-                mention: None,
-                canonical: speaker,
-                cue: String::new(),
-                cue_span: None,
-                form: ClaimForm::Mixed,
-                source: None,
-            });
-        }
-        return None;
+        return (follows && points_back && s.quotes.iter().any(words_quoted)).then(|| continued(ClaimForm::Mixed));
     };
     let canonical = resolve(&mention, reg, ctx, know);
     // A pronoun with nobody to stand for says nothing about who spoke.
