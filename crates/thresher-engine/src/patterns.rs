@@ -413,10 +413,22 @@ fn streams<const K: usize>(
                     continue;
                 }
                 let byte = text[k].get(at[k]).copied().unwrap_or_default();
-                let s = dfa.next_state(cache, sid[k], byte).ok()?;
-                if cache.clear_count() != clears {
-                    return None;
-                }
+                // From an untagged state, a transition already computed is one table lookup;
+                // only from a tagged state (a match), or to a state not computed yet, does the
+                // full step run, which may add a state and so clear the cache.
+                let cur = sid[k];
+                let quick =
+                    (!cur.is_tagged()).then(|| dfa.next_state_untagged(cache, cur, byte)).filter(|s| !s.is_unknown());
+                let s = match quick {
+                    Some(s) => s,
+                    None => {
+                        let s = dfa.next_state(cache, cur, byte).ok()?;
+                        if cache.clear_count() != clears {
+                            return None;
+                        }
+                        s
+                    }
+                };
                 (sid[k], at[k]) = (s, at[k] + 1);
                 if s.is_tagged() {
                     if s.is_match() {
