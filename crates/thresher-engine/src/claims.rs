@@ -854,11 +854,18 @@ fn np_before(toks: &[Tok<'_>], text: &str, base: usize, know: &SpeakerKnowledge)
     while from > 0 {
         let t = toks[from - 1];
         let l = t.lower();
-        let name_joiner = matches!(&*l, "in" | "on" | "and")
+        // "in" a place after an institution is part of its name: "Monitoring Mission in Ukraine".
+        let place_of_institution = l == "in"
+            && from >= 2
+            && head.is_cap()
+            && toks[from - 2].is_cap()
+            && is_in(&GROUP_ROLES, &toks[from - 2].bare());
+        let name_joiner = (matches!(&*l, "in" | "on" | "and")
             && from >= 2
             && toks[from - 2].is_cap()
             && head.is_cap()
-            && is_in(&GROUP_ROLES, &head.bare());
+            && is_in(&GROUP_ROLES, &head.bare()))
+            || place_of_institution;
         if t.is_punct() || (is_in(&STOP, &l) && !name_joiner) || is_in(&TIME_WORDS, &l) && t.is_cap() {
             // "of"/"for" join a role to a name: "Secretary of State", "chief of staff".
             break;
@@ -883,7 +890,8 @@ fn np_before(toks: &[Tok<'_>], text: &str, base: usize, know: &SpeakerKnowledge)
             || (matches!(&*l, "in" | "on" | "and")
                 && from >= 2
                 && toks[from - 2].is_cap()
-                && is_in(&GROUP_ROLES, &head.bare()));
+                && is_in(&GROUP_ROLES, &head.bare()))
+            || place_of_institution;
         let ok = t.is_cap()
             || t.is_possessive()
             || is_role(&t.bare(), know)
@@ -1002,7 +1010,13 @@ fn np_after(toks: &[Tok<'_>], text: &str, base: usize, know: &SpeakerKnowledge) 
     while end < toks.len() && end < 12 {
         let t = toks[end];
         let l = t.lower();
-        if t.is_punct() || (end > 0 && (is_in(&STOP, &l) || is_in(&TIME_WORDS, &l))) {
+        // "in" a place after an institution goes on with its name (see `np_before`).
+        let place_of_institution = l == "in"
+            && end > 0
+            && toks[end - 1].is_cap()
+            && is_in(&GROUP_ROLES, &toks[end - 1].bare())
+            && toks.get(end + 1).is_some_and(|n| n.is_cap());
+        if t.is_punct() || (end > 0 && !place_of_institution && (is_in(&STOP, &l) || is_in(&TIME_WORDS, &l))) {
             break;
         }
         end += 1;
@@ -1480,9 +1494,23 @@ impl Registry {
 
     fn group(&mut self, name: &str, at: usize) -> String {
         let lower = name.to_lowercase();
+        // One name of two or more words followed by the other's qualifier: "General Staff of
+        // the Armed Forces" is the "General Staff of the Armed Forces of Ukraine" named before.
+        let qualifies = |short: &str, long: &str| {
+            short.contains(' ')
+                && long.strip_prefix(short).is_some_and(|rest| rest.starts_with(" of ") || rest.starts_with(" in "))
+        };
+        // One name the other's last words, with more words before them: "Foreign Ministry" and
+        // "Russian Foreign Ministry"; but not the object of its qualifier, the "Ukraine" of
+        // "General Staff of the Armed Forces of Ukraine".
+        let heads = |short: &str, long: &str| {
+            long.strip_suffix(short).and_then(|rest| rest.strip_suffix(' ')).is_some_and(|rest| {
+                !rest.rsplit(' ').next().is_some_and(|w| matches!(w, "of" | "in" | "for" | "the" | "to" | "at" | "on"))
+            })
+        };
         if let Some((g, _)) = self.groups.iter().find(|(g, _)| {
             let gl = g.to_lowercase();
-            gl == lower || gl.ends_with(&format!(" {lower}")) || lower.ends_with(&format!(" {gl}"))
+            gl == lower || heads(&lower, &gl) || heads(&gl, &lower) || qualifies(&lower, &gl) || qualifies(&gl, &lower)
         }) {
             // Keep the longest form seen ("Russian Foreign Ministry" over "Foreign Ministry").
             return if g.len() >= name.len() { g.clone() } else { name.to_owned() };
@@ -2518,6 +2546,32 @@ mod tests {
                 "Ministry of Defense of the Russian Federation",
                 "General Staff of the Armed Forces of Ukraine",
                 "Ukrainian air force"
+            ],
+            "{c:#?}"
+        );
+    }
+
+    #[test]
+    fn a_name_without_its_qualifier_is_the_one_named_with_it_before() {
+        let t = "According to the General Staff of the Armed Forces of Ukraine, the front recorded 57 attacks.\n\
+                 According to the General Staff of the Armed Forces, the enemy tried to advance 35 times.\n\
+                 The Monitoring Mission said that 12 civilians died.\n\
+                 The Monitoring Mission in Ukraine added that 40 were wounded.\n\
+                 The Ministry of Justice said the law applies.\n\
+                 The ministry said it would appeal.\n\
+                 According to the Human Rights Monitoring Mission in Ukraine, 2025 was the deadliest year.";
+        let c = claims(t);
+        let got: Vec<&str> = c.iter().map(|x| x.2.as_str()).collect();
+        assert_eq!(
+            got,
+            [
+                "General Staff of the Armed Forces of Ukraine",
+                "General Staff of the Armed Forces of Ukraine",
+                "Monitoring Mission",
+                "Monitoring Mission in Ukraine",
+                "Ministry of Justice",
+                "Ministry of Justice",
+                "Human Rights Monitoring Mission in Ukraine"
             ],
             "{c:#?}"
         );
