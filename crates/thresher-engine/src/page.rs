@@ -1440,7 +1440,25 @@ fn drop_menus(page: &Page, kind: &str, opts: Option<&Map>) -> HelperResult<impl 
             let f = page.facts.line(i);
             o.eligible(page, i) && !page.facts.protected(i) && (f.residue || (f.meta && f.words <= max_words))
         };
-        mark_runs(page, &kind, item, |_| 1, min_run)
+        // A longer label inside a menu ("Banned Books Week UK" between "Campaigns" and
+        // "SLAPPs"): a short line that is no sentence, with labels right above and below it and
+        // at least four within three lines. Not in the three lines above the article, where a
+        // short headline stands between its section label and its byline and date.
+        let n_paras = page.ctx.paras.len();
+        let bridge = |i: usize| {
+            let f = page.facts.line(i);
+            let Some(before) = i.checked_sub(1) else { return false };
+            i + 1 < n_paras
+                && item(before)
+                && item(i + 1)
+                && (i.saturating_sub(3)..=(i + 3).min(n_paras - 1)).filter(|&j| j != i && item(j)).count() >= 4
+                && page.facts.article.is_none_or(|(a, b)| i + 3 < a || i > b)
+                && !f.stop
+                && f.words <= max_words
+                && o.eligible(page, i)
+                && !page.facts.protected(i)
+        };
+        mark_runs(page, &kind, |i| item(i) || bridge(i), |_| 1, min_run)
     }))
 }
 
