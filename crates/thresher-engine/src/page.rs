@@ -1446,17 +1446,15 @@ fn drop_menus(page: &Page, kind: &str, opts: Option<&Map>) -> HelperResult<impl 
         // short headline stands between its section label and its byline and date.
         let n_paras = page.ctx.paras.len();
         let bridge = |i: usize| {
-            let f = page.facts.line(i);
-            let Some(before) = i.checked_sub(1) else { return false };
-            i + 1 < n_paras
+            // The line's own facts first: most lines are prose and fail them.
+            let shaped = page.facts.lines.get(i).is_some_and(|f| !f.stop && f.words <= max_words);
+            let Some(before) = i.checked_sub(1).filter(|_| shaped && i + 1 < n_paras) else { return false };
+            page.facts.article.is_none_or(|(a, b)| i + 3 < a || i > b)
+                && !page.facts.protected(i)
+                && o.eligible(page, i)
                 && item(before)
                 && item(i + 1)
                 && (i.saturating_sub(3)..=(i + 3).min(n_paras - 1)).filter(|&j| j != i && item(j)).count() >= 4
-                && page.facts.article.is_none_or(|(a, b)| i + 3 < a || i > b)
-                && !f.stop
-                && f.words <= max_words
-                && o.eligible(page, i)
-                && !page.facts.protected(i)
         };
         mark_runs(page, &kind, |i| item(i) || bridge(i), |_| 1, min_run)
     }))
