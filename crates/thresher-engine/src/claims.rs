@@ -36,9 +36,38 @@ pub struct SpeakerKnowledge {
     /// Lowercase first names that say whether a person is "she" (true) or "he" (false)
     /// before any pronoun does.
     pub first_names: HashMap<String, bool, ahash::RandomState>,
+    /// People news names by surname alone ("Putin"): the [`surname_key`] of each full name,
+    /// and the name. A short list, searched by length and first letter.
+    pub people: Vec<(String, String)>,
+    /// Bit `i` set when a key in `people` starts with the `i`-th ASCII letter (all set for
+    /// a key that starts with anything else).
+    people_firsts: u32,
 }
 
 impl SpeakerKnowledge {
+    /// Adds a person the text may name by surname alone.
+    pub fn add_person(&mut self, full_name: &str) {
+        let key = surname_key(full_name);
+        self.people_firsts |= match key.bytes().next() {
+            Some(b @ b'a'..=b'z') => 1 << (b - b'a'),
+            _ => u32::MAX,
+        };
+        self.people.retain(|(k, _)| *k != key);
+        self.people.push((key, full_name.to_owned()));
+    }
+
+    /// Adds every person of `other` (see [`SpeakerKnowledge::add_person`]).
+    pub fn add_people(&mut self, other: &SpeakerKnowledge) {
+        for (_, full) in &other.people {
+            self.add_person(full);
+        }
+    }
+
+    /// The known person whose surname key is `key`.
+    fn person(&self, key: &str) -> Option<&str> {
+        self.people.iter().find(|(k, _)| k.len() == key.len() && k == key).map(|(_, full)| full.as_str())
+    }
+
     /// Whether the person named `name` is a woman, as far as the first name tells.
     fn female_by_name(&self, name: &str) -> Option<bool> {
         let first = name.split_whitespace().next()?;
@@ -1161,6 +1190,9 @@ struct Registry {
     /// The same, only where the mention reads as a subject (early in its sentence, not after
     /// a preposition): "he" in the next sentence most likely means one of these.
     subjects: Vec<(usize, usize, usize)>,
+    /// Per sentence that opens with a subordinate clause, where its main clause starts
+    /// (sentence, position), in text order (see [`main_clause`]).
+    main_clauses: Vec<(usize, usize)>,
 }
 
 #[derive(Debug)]
@@ -1332,7 +1364,14 @@ impl Registry {
     /// Minister Sergei Lavrov"), or referred to by surname alone elsewhere ("Lavrov"). That
     /// drops capitalised phrases such as "United Arab List" or "Santa Barbara". Then records
     /// where each person is mentioned, for resolving pronouns.
-    fn finish(&mut self, text: &str, sentences: &[(Sentence, usize)], sents: &[Sent<'_>], orgs: &[Runs]) {
+    fn finish(
+        &mut self,
+        text: &str,
+        sentences: &[(Sentence, usize)],
+        sents: &[Sent<'_>],
+        orgs: &[Runs],
+        know: &SpeakerKnowledge,
+    ) {
         // Organisations named in the text, for "the report" and "the researchers" later.
         for ((s, _), runs) in sentences.iter().zip(orgs) {
             let st = s.span.slice(text);
@@ -1356,7 +1395,7 @@ impl Registry {
                 }
             }
         }
-        if self.people.is_empty() {
+        if self.people.is_empty() && know.people.is_empty() {
             return;
         }
         // Every capitalised word outside quotations that is a candidate's surname: where, whose,
@@ -1377,14 +1416,42 @@ impl Registry {
             Some(b @ b'A'..=b'Z') => firsts & 1 << (b - b'A') != 0,
             _ => true,
         };
+        // A surname alone of someone the rules know (`SPEAKERS.people`: "Putin") makes them a
+        // candidate from that word on, unless someone of that surname is one already (named in
+        // full: "Eric Trump"). An ASCII word whose letter starts no candidate's surname is
+        // compared with the known keys as it stands before its key is made.
+        let may_be_known = |t: &Tok<'_>| match t.text.bytes().next() {
+            Some(b @ b'A'..=b'Z') => {
+                know.people_firsts & 1 << (b - b'A') != 0 && {
+                    let bare = t.bare_text();
+                    let stem = bare.trim_end_matches('y').trim_end_matches('i');
+                    know.people.iter().any(|(k, _)| k.len() == stem.len() && k.eq_ignore_ascii_case(stem))
+                }
+            }
+            _ => !know.people.is_empty(),
+        };
         for (n, ((s, _), sent)) in sentences.iter().zip(sents).enumerate() {
             let toks = &sent.toks;
+            let main = main_clause(toks, &s.quotes);
+            if let Some(t) = toks.get(main).filter(|_| main > 0) {
+                self.main_clauses.push((n, t.span.start));
+            }
             for (k, t) in toks.iter().enumerate() {
-                if !t.is_cap() || !may_be_surname(t.text) || inside(&s.quotes, t.span.start) {
+                if !t.is_cap() || !(may_be_surname(t.text) || may_be_known(t)) || inside(&s.quotes, t.span.start) {
                     continue;
                 }
                 t.surname_key_into(&mut key);
-                let Some(i) = self.people.iter().position(|p| p.surname == key) else { continue };
+                let i = match self.people.iter().position(|p| p.surname == key) {
+                    Some(i) => i,
+                    None => {
+                        let Some(full) = know.person(&key) else { continue };
+                        let (name, surname, female) = (full.to_owned(), key.clone(), know.female_by_name(full));
+                        let first_at = t.span.start;
+                        self.people.push(Person { name, surname, first_at, roles: Vec::new(), full: 0, female });
+                        alone.push(0);
+                        self.people.len() - 1
+                    }
+                };
                 alone[i] += 1;
                 let after_prep = k > 0
                     && matches!(
@@ -1401,7 +1468,7 @@ impl Registry {
                             | "about"
                             | "than"
                     );
-                words.push((t.span.start, i, k < 8 && !after_prep, n));
+                words.push((t.span.start, i, (main..main + 8).contains(&k) && !after_prep, n));
             }
         }
         // A candidate is a person when named with a role, or by surname alone somewhere.
@@ -1434,13 +1501,19 @@ impl Registry {
         &self,
         at: usize,
         now: usize,
-        spoke: Option<(usize, &str)>,
+        spoke: Option<((usize, usize), &str)>,
         female: Option<bool>,
         in_clause: bool,
     ) -> Option<usize> {
         let fits =
             |i: usize| self.people.get(i).is_some_and(|p| p.female.is_none() || female.is_none() || p.female == female);
-        let since = spoke.map(|(n, _)| n);
+        let since = spoke.map(|((n, _), _)| n);
+        // The last speaker named in a subordinate clause gives way to the subject of the main
+        // clause after it: "After Trump remarked that “...,” Carney fired back. “...,” he said."
+        let main_after = spoke.and_then(|((n, at), _)| {
+            let &(_, main) = self.main_clauses.iter().find(|&&(m, _)| m == n)?;
+            (at < main).then_some(main)
+        });
         let end = self.subjects.partition_point(|&(p, _, _)| p < at);
         // Someone named as a subject earlier in the same sentence: "Putin's key goals remain
         // what he declared", "Netanyahu was welcomed ..., in which he said". The first such
@@ -1454,7 +1527,7 @@ impl Registry {
         let subject = self.subjects[..end]
             .iter()
             .rev()
-            .take_while(|&&(_, _, n)| since.is_none_or(|a| n > a))
+            .take_while(|&&(at, _, n)| since.is_none_or(|a| n > a || n == a && main_after.is_some_and(|m| at >= m)))
             .filter(|&&(_, _, n)| n < now)
             .map(|&(_, p, _)| p)
             .find(|&p| fits(p));
@@ -1520,15 +1593,51 @@ impl Registry {
     }
 }
 
+/// The token where the main clause of a sentence starts: after the comma that closes a clause
+/// opened by a subordinating word among its first five words, outside quotations or closing
+/// one (`after Trump remarked that “Canada lives ...,” Carney fired back`); else 0.
+fn main_clause(toks: &[Tok<'_>], quotes: &[Span]) -> usize {
+    // Words that open a clause before the main one: "After Trump remarked that ..., Carney
+    // fired back", "When he first launched the invasion, Putin was expecting ...".
+    let subordinates = |t: &Tok<'_>| {
+        matches!(
+            &*t.lower(),
+            "after"
+                | "when"
+                | "while"
+                | "since"
+                | "before"
+                | "although"
+                | "though"
+                | "because"
+                | "despite"
+                | "following"
+                | "once"
+                | "until"
+                | "as"
+                | "if"
+                | "unless"
+                | "whereas"
+        )
+    };
+    let Some(opens) = toks.iter().take(5).position(subordinates) else { return 0 };
+    let closes = |t: &Tok<'_>| {
+        let at = t.span.start;
+        !inside(quotes, at) || quotes.iter().any(|q| q.start <= at && at < q.end && q.end <= at + 4)
+    };
+    toks.iter().enumerate().skip(opens + 1).find(|(_, t)| t.text == "," && closes(t)).map_or(0, |(k, _)| k + 1)
+}
+
 /// What resolution remembers while walking the document.
 #[derive(Debug, Default)]
 struct Context {
     last_person: Option<String>,
     last_group: Option<String>,
     last_speaker: Option<(String, usize)>,
-    /// Index of the sentence being read, and of the last one with a person speaking.
+    /// Index of the sentence being read; the last one with a person speaking, and where in
+    /// the text that person is named in it.
     sentence: usize,
-    person_sentence: Option<usize>,
+    person_sentence: Option<(usize, usize)>,
     /// Index of the last sentence that made a claim.
     claim_sentence: Option<usize>,
 }
@@ -1641,7 +1750,7 @@ pub fn find(text: &str, pieces: &[(Span, usize)], know: &SpeakerKnowledge) -> Fi
         reg.scan(sent, &names, know);
         orgs.push(sent_orgs);
     }
-    reg.finish(text, &sentences, &sents, &orgs);
+    reg.finish(text, &sentences, &sents, &orgs, know);
     let mut ctx = Context::default();
     let mut out: Vec<(Found, usize)> = Vec::with_capacity(sentences.len().min(64));
     let mut unread = 0;
@@ -1991,11 +2100,11 @@ fn claim_in(
             reg.subjects.insert(at, (mention.span.start, idx, ctx.sentence));
         }
         ctx.last_person = Some(canonical.clone());
-        ctx.person_sentence = Some(ctx.sentence);
+        ctx.person_sentence = Some((ctx.sentence, mention.span.start));
     } else if mention.kind == Kind::PersonRole {
         // "the spokesperson" with no name is still who "she" means next.
         ctx.last_person = Some(canonical.clone());
-        ctx.person_sentence = Some(ctx.sentence);
+        ctx.person_sentence = Some((ctx.sentence, mention.span.start));
     } else if mention.kind != Kind::PersonPronoun {
         ctx.last_group = Some(canonical.clone());
     }
@@ -2575,6 +2684,51 @@ mod tests {
             ],
             "{c:#?}"
         );
+    }
+
+    fn claims_knowing(text: &str, know: &SpeakerKnowledge) -> Vec<(String, String)> {
+        let paras = crate::segment::Paragraphs::split(text);
+        let pieces: Vec<(Span, usize)> = paras.spans.iter().enumerate().map(|(i, s)| (*s, i)).collect();
+        find(text, &pieces, know)
+            .found
+            .into_iter()
+            .map(|f| (f.mention.map(|m| m.slice(text).to_owned()).unwrap_or_default(), f.canonical))
+            .collect()
+    }
+
+    #[test]
+    fn a_known_person_named_by_surname_alone_is_who_he_means() {
+        let mut know = SpeakerKnowledge::default();
+        know.add_person("Vladimir Putin");
+        know.add_person("Donald Trump");
+        let t = "Putin is escalating attacks because he cannot win the war.\n\
+                 In his statements, Putin projects confidence. That came back to haunt him when he claimed to have captured the city.\n\
+                 Putin said the talks would go on.";
+        let got = claims_knowing(t, &know);
+        assert_eq!(
+            got,
+            [("he".to_owned(), "Vladimir Putin".to_owned()), ("Putin".to_owned(), "Vladimir Putin".to_owned())]
+        );
+        // Without the knowledge nobody stands for "he", and "Putin" stays as written.
+        let got = claims_knowing(t, &SpeakerKnowledge::default());
+        assert_eq!(got, [("Putin".to_owned(), "Putin".to_owned())]);
+        // Someone of the surname named in full is meant instead.
+        let t = "Eric Trump, a businessman, visited the site on Monday.\n\
+                 Trump said the company would build there.";
+        let got = claims_knowing(t, &know);
+        assert_eq!(got, [("Trump".to_owned(), "Eric Trump".to_owned())]);
+    }
+
+    #[test]
+    fn a_speaker_in_a_subordinate_clause_gives_way_to_the_main_clause_subject() {
+        let t = "Donald Trump visited Ottawa last year.\n\
+                 Just one day after Trump remarked that “Canada lives because of us,” Prime Minister Mark Carney fired back on Thursday. “Canada thrives because we are Canadian,” he declared.\n\
+                 EU foreign policy chief Josep Borrell said Lavrov was not listening. “That is not constructive,” he told AFP.";
+        let c = claims(t);
+        let got: Vec<&str> = c.iter().map(|x| x.2.as_str()).collect();
+        // Lavrov, named after the speaker Borrell in a sentence with no subordinate clause, is
+        // not who "he" means.
+        assert_eq!(got, ["Donald Trump", "Mark Carney", "Josep Borrell", "Josep Borrell"], "{c:#?}");
     }
 
     #[test]

@@ -210,6 +210,7 @@ impl Ruleset {
             let (on_claims, on_docs): (Vec<Rule>, Vec<Rule>) = file.rules.into_iter().partition(|r| r.on_claims);
             claim_rules.extend(on_claims);
             if let Some(k) = file.speakers {
+                speakers.add_people(&k);
                 speakers.aliases.extend(k.aliases);
                 speakers.roles.extend(k.roles);
                 speakers.first_names.extend(k.first_names);
@@ -629,9 +630,22 @@ fn parse_speakers(m: &Map) -> Result<SpeakerKnowledge, String> {
                     }
                 }
             }
+            "people" => {
+                let arr = v
+                    .clone()
+                    .into_array()
+                    .map_err(|t| format!("`SPEAKERS.people` must be an array of full names, not {t}"))?;
+                for n in arr {
+                    let n = n.into_string().map_err(|t| format!("`SPEAKERS.people` holds strings only, not {t}"))?;
+                    if n.split_whitespace().count() < 2 {
+                        return Err(format!("`SPEAKERS.people` holds full names (first name and surname), not {n:?}"));
+                    }
+                    k.add_person(n.trim());
+                }
+            }
             other => {
                 return Err(format!(
-                    "`SPEAKERS` has an unknown field `{other}`; fields are aliases, roles, women, men"
+                    "`SPEAKERS` has an unknown field `{other}`; fields are aliases, roles, women, men, people"
                 ));
             }
         }
@@ -790,7 +804,11 @@ mod tests {
         let e = speakers(r#"men: "Ivan""#);
         assert!(e.len() == 1 && e[0].contains("must be an array of first names"), "{e:?}");
         let e = speakers(r#"girls: []"#);
-        assert!(e.len() == 1 && e[0].contains("fields are aliases, roles, women, men"), "{e:?}");
+        assert!(e.len() == 1 && e[0].contains("fields are aliases, roles, women, men, people"), "{e:?}");
+        let ok = speakers(r#"people: ["Vladimir Putin"]"#);
+        assert!(ok.is_empty(), "{ok:?}");
+        let e = speakers(r#"people: ["Putin"]"#);
+        assert!(e.len() == 1 && e[0].contains("holds full names"), "{e:?}");
     }
 
     #[test]
