@@ -585,6 +585,14 @@ fn parse_outlet(m: &Map, path: &str) -> Result<Outlet, String> {
     Ok(Outlet { id, name: get_str("name")?, hosts, markers, file: path.to_owned(), rules: Vec::new() })
 }
 
+/// The strings of `SPEAKERS.<field>`, which must be an array of `what`.
+fn strings(v: &Dynamic, field: &str, what: &str) -> Result<Vec<String>, String> {
+    let arr = v.clone().into_array().map_err(|t| format!("`SPEAKERS.{field}` must be an array of {what}, not {t}"))?;
+    arr.into_iter()
+        .map(|x| x.into_string().map_err(|t| format!("`SPEAKERS.{field}` holds strings only, not {t}")))
+        .collect()
+}
+
 fn parse_speakers(m: &Map) -> Result<SpeakerKnowledge, String> {
     let mut k = SpeakerKnowledge::default();
     for (key, v) in m {
@@ -602,26 +610,11 @@ fn parse_speakers(m: &Map) -> Result<SpeakerKnowledge, String> {
                 }
             }
             "roles" => {
-                let arr = v
-                    .clone()
-                    .into_array()
-                    .map_err(|t| format!("`SPEAKERS.roles` must be an array of strings, not {t}"))?;
-                for r in arr {
-                    k.roles.push(
-                        r.into_string()
-                            .map_err(|t| format!("`SPEAKERS.roles` holds strings only, not {t}"))?
-                            .to_lowercase(),
-                    );
-                }
+                k.roles.extend(strings(v, "roles", "strings")?.iter().map(|r| r.to_lowercase()));
             }
             "women" | "men" => {
                 let female = key.as_str() == "women";
-                let arr = v
-                    .clone()
-                    .into_array()
-                    .map_err(|t| format!("`SPEAKERS.{key}` must be an array of first names, not {t}"))?;
-                for n in arr {
-                    let n = n.into_string().map_err(|t| format!("`SPEAKERS.{key}` holds strings only, not {t}"))?;
+                for n in strings(v, key, "first names")? {
                     if n.trim().is_empty() || n.contains(char::is_whitespace) {
                         return Err(format!("`SPEAKERS.{key}` holds single first names, not {n:?}"));
                     }
@@ -631,12 +624,7 @@ fn parse_speakers(m: &Map) -> Result<SpeakerKnowledge, String> {
                 }
             }
             "people" => {
-                let arr = v
-                    .clone()
-                    .into_array()
-                    .map_err(|t| format!("`SPEAKERS.people` must be an array of full names, not {t}"))?;
-                for n in arr {
-                    let n = n.into_string().map_err(|t| format!("`SPEAKERS.people` holds strings only, not {t}"))?;
+                for n in strings(v, "people", "full names")? {
                     if n.split_whitespace().count() < 2 {
                         return Err(format!("`SPEAKERS.people` holds full names (first name and surname), not {n:?}"));
                     }
