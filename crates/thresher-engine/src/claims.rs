@@ -37,7 +37,7 @@ pub struct SpeakerKnowledge {
     /// before any pronoun does.
     pub first_names: HashMap<String, bool, ahash::RandomState>,
     /// People news names by surname alone ("Putin"): the [`surname_key`] of each full name,
-    /// and the name. A short list, searched by length and first letter.
+    /// and the name. A short list, searched in order.
     pub people: Vec<(String, String)>,
     /// Bit `i` set when a key in `people` starts with the `i`-th ASCII letter (all set for
     /// a key that starts with anything else).
@@ -65,7 +65,7 @@ impl SpeakerKnowledge {
 
     /// The known person whose surname key is `key`.
     fn person(&self, key: &str) -> Option<&str> {
-        self.people.iter().find(|(k, _)| k.len() == key.len() && k == key).map(|(_, full)| full.as_str())
+        self.people.iter().find(|(k, _)| k == key).map(|(_, full)| full.as_str())
     }
 
     /// Whether the person named `name` is a woman, as far as the first name tells.
@@ -2549,11 +2549,15 @@ mod tests {
         }
     }
 
-    fn claims(text: &str) -> Vec<(String, String, String, ClaimForm)> {
+    /// The claims `find` makes of `text`, one paragraph per line, with `know`.
+    fn found_with(text: &str, know: &SpeakerKnowledge) -> Vec<Found> {
         let paras = crate::segment::Paragraphs::split(text);
         let pieces: Vec<(Span, usize)> = paras.spans.iter().enumerate().map(|(i, s)| (*s, i)).collect();
-        find(text, &pieces, &SpeakerKnowledge::default())
-            .found
+        find(text, &pieces, know).found
+    }
+
+    fn claims(text: &str) -> Vec<(String, String, String, ClaimForm)> {
+        found_with(text, &SpeakerKnowledge::default())
             .into_iter()
             .map(|f| {
                 (
@@ -2687,10 +2691,7 @@ mod tests {
     }
 
     fn claims_knowing(text: &str, know: &SpeakerKnowledge) -> Vec<(String, String)> {
-        let paras = crate::segment::Paragraphs::split(text);
-        let pieces: Vec<(Span, usize)> = paras.spans.iter().enumerate().map(|(i, s)| (*s, i)).collect();
-        find(text, &pieces, know)
-            .found
+        found_with(text, know)
             .into_iter()
             .map(|f| (f.mention.map(|m| m.slice(text).to_owned()).unwrap_or_default(), f.canonical))
             .collect()
