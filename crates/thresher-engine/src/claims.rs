@@ -1554,8 +1554,11 @@ impl Registry {
             (named.all(|p| p == first) && !spoke_there && fits(first)).then_some(first)
         };
         let pick = subject.or_else(before).or_else(speaker);
+        // ... but not the one who spoke in the sentence just before: "Thornton Matheson ...
+        // said that ... “...” However, she said, ..." is Matheson.
+        let just_spoke = since.is_some_and(|a| a + 1 == now) && pick.is_some() && pick == speaker();
         match pick {
-            Some(p) if self.people.get(p).is_some_and(|x| x.female.is_some()) => Some(p),
+            Some(p) if just_spoke || self.people.get(p).is_some_and(|x| x.female.is_some()) => Some(p),
             _ => known().or(pick).or_else(mentioned),
         }
     }
@@ -2798,7 +2801,10 @@ mod tests {
                  \"No climber survives,\" she said.\n\
                  Survivor Celso Pacheco of Guatemala said the truck was speeding.\n\
                  An Nvidia spokesperson said the company complies with the rules.";
-        let got: Vec<String> = claims(t).into_iter().map(|c| c.2).collect();
+        // Putin, known to be "he", who spoke in the sentence before, is not that "she".
+        let mut know = SpeakerKnowledge::default();
+        know.first_names.insert("vladimir".to_owned(), false);
+        let got: Vec<String> = found_with(t, &know).into_iter().map(|f| f.canonical).collect();
         assert_eq!(
             got,
             [
@@ -2806,6 +2812,23 @@ mod tests {
                 "Alexandra Prokopenko", "Celso Pacheco", "Nvidia"
             ]
         );
+    }
+
+    #[test]
+    fn she_after_someone_of_unknown_gender_who_just_spoke_is_them() {
+        let t = "Treasury Secretary Janet Yellen said the plan would raise revenue.\n\
+                 Thornton Matheson, a fellow at a think tank, said the deal \"would be a major reversal.\"\n\
+                 However, she said, many details need to be worked out.\n\
+                 Economist Alexandra Prokopenko said the economy was stuck.\n\
+                 \"It is stuck,\" she added.\n\
+                 Analyst Sam Greene said the rouble would fall.\n\
+                 Officials met on Monday.\n\
+                 \"It cannot go on,\" she wrote.";
+        let got: Vec<String> = claims(t).into_iter().map(|c| c.2).collect();
+        // Someone known to be "she" still beats one of unknown gender who spoke before the last
+        // sentence.
+        let (yellen, matheson, prokopenko) = ("Janet Yellen", "Thornton Matheson", "Alexandra Prokopenko");
+        assert_eq!(got, [yellen, matheson, matheson, prokopenko, prokopenko, "Sam Greene", prokopenko]);
     }
 
     #[test]
