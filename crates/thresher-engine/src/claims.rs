@@ -303,7 +303,7 @@ static STOP: LazyLock<WordSet> = LazyLock::new(|| {
         "whom", "whose", "where", "than", "not", "also", "has", "have", "had", "is", "was", "were", "are", "be",
         "been", "would", "will", "could", "should", "can", "may", "might", "must", "did", "do", "does", "so", "then",
         "there", "here", "what", "how", "why", "however", "meanwhile", "yet", "said", "says", "told", "speaking",
-        "writing", "asked",
+        "writing", "asked", "according",
     ])
 });
 /// Filler between a subject and its cue: "Lavrov on Saturday also said".
@@ -2111,7 +2111,11 @@ fn claim_in(
     } else if mention.kind != Kind::PersonPronoun {
         ctx.last_group = Some(canonical.clone());
     }
-    if let Some((_, src)) = &source {
+    // An outer source that is an organisation is what "it" and "the ministry" mean next; a
+    // person reporting ("According to the secretary, ... Strukov said") is no organisation.
+    if let Some((_, src)) = &source
+        && !reg.people.iter().any(|p| p.name == *src)
+    {
         ctx.last_group = Some(src.clone());
     }
     ctx.last_speaker = Some((canonical.clone(), para));
@@ -2332,9 +2336,12 @@ fn resolve(m: &Mention, reg: &mut Registry, ctx: &mut Context, know: &SpeakerKno
             known.unwrap_or_else(|| {
                 let plural = head.ends_with('s') && !matches!(&*head, "authorities");
                 // Only a bare "the ministry" means the organisation before; "the Hong Kong
-                // government" names its own.
+                // government" names its own, and "police" without the article any police.
                 let specific = strip_article(&m.name).split_whitespace().any(|w| w.starts_with(char::is_uppercase));
+                // (The name is the mention without its article.)
+                let definite = m.span.end.saturating_sub(m.span.start) > m.name.len();
                 if !plural
+                    && definite
                     && !m.indefinite
                     && !specific
                     && (m.roles.len() == 1)
@@ -2829,6 +2836,27 @@ mod tests {
         // sentence.
         let (yellen, matheson, prokopenko) = ("Janet Yellen", "Thornton Matheson", "Alexandra Prokopenko");
         assert_eq!(got, [yellen, matheson, matheson, prokopenko, prokopenko, "Sam Greene", prokopenko]);
+    }
+
+    #[test]
+    fn according_is_nobody_and_a_person_is_no_organisation() {
+        let t = "Alexander Strukov was sentenced on Monday.\n\
+                 According to the court secretary, Strukov said the words after the hearing.\n\
+                 The administration claims he is not seeking rehabilitation.\n\
+                 According to Yuri Khomyakov, an expert, Strukov was calling for an attack.\n\
+                 The Interior Ministry said it had opened a case.\n\
+                 On Thursday, police announced the detention of a lawmaker.";
+        let paras = crate::segment::Paragraphs::split(t);
+        let pieces: Vec<(Span, usize)> = paras.spans.iter().copied().enumerate().map(|(i, s)| (s, i)).collect();
+        let found = find(t, &pieces, &SpeakerKnowledge::default()).found;
+        let got: Vec<(&str, Option<&str>)> =
+            found.iter().map(|f| (f.canonical.as_str(), f.source.as_ref().map(|s| s.1.as_str()))).collect();
+        // The person reporting is not what "the administration" means; "According" is no
+        // source; "police" without the article is not the ministry named before.
+        assert_eq!(
+            &got[1..],
+            [("administration", None), ("Yuri Khomyakov", None), ("Interior Ministry", None), ("police", None)]
+        );
     }
 
     #[test]
