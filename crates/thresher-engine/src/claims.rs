@@ -42,6 +42,10 @@ pub struct SpeakerKnowledge {
     /// Bit `i` set when a key in `people` starts with the `i`-th ASCII letter (all set for
     /// a key that starts with anything else).
     people_firsts: u32,
+    /// Formal names of states (lower case, without "the") and the adjective that replaces
+    /// them: "russian federation" → "Russian" makes "Ministry of Defense of the Russian
+    /// Federation" the "Russian Ministry of Defense".
+    pub states: Vec<(String, String)>,
 }
 
 impl SpeakerKnowledge {
@@ -61,6 +65,23 @@ impl SpeakerKnowledge {
         for (_, full) in &other.people {
             self.add_person(full);
         }
+    }
+
+    /// `name` with a formal state name after "of" put before it as the adjective:
+    /// "Ministry of Defense of the Russian Federation" → "Russian Ministry of Defense". None
+    /// when `name` ends with none.
+    fn of_state(&self, name: &str) -> Option<String> {
+        self.states.iter().find_map(|(state, adjective)| {
+            let cut = name.len().checked_sub(state.len())?;
+            let tail = name.get(cut..).filter(|t| t.eq_ignore_ascii_case(state))?;
+            let head = name.get(..cut)?;
+            let head = ["of the ", "of "].iter().find_map(|of| {
+                let at = head.len().checked_sub(of.len())?;
+                head.get(at..).filter(|h| h.eq_ignore_ascii_case(of)).and(head.get(..at))
+            })?;
+            let head = head.trim_end();
+            (!head.is_empty() && !tail.is_empty()).then(|| format!("{adjective} {head}"))
+        })
     }
 
     /// The known person whose surname key is `key`.
@@ -2239,7 +2260,10 @@ fn resolve(m: &Mention, reg: &mut Registry, ctx: &mut Context, know: &SpeakerKno
             if m.kind == Kind::Name && words >= 2 {
                 return name.to_owned();
             }
-            reg.group(name, m.span.start)
+            match know.of_state(name) {
+                Some(name) => reg.group(&name, m.span.start),
+                None => reg.group(name, m.span.start),
+            }
         }
         Kind::PersonPronoun => {
             let female = match m.head.as_str() {
@@ -2857,6 +2881,30 @@ mod tests {
             &got[1..],
             [("administration", None), ("Yuri Khomyakov", None), ("Interior Ministry", None), ("police", None)]
         );
+    }
+
+    #[test]
+    fn an_institution_of_a_state_by_its_formal_name_is_the_one_named_by_the_adjective() {
+        let mut know = SpeakerKnowledge::default();
+        know.states.push(("Russian Federation".to_owned(), "Russian".to_owned()));
+        know.states.push(("People's Republic of China".to_owned(), "Chinese".to_owned()));
+        let t = "The Ministry of Defense of the Russian Federation reported that 30 drones were downed.\n\
+                 The Russian Ministry of Defense said the strikes hit their targets.\n\
+                 The Ministry of Foreign Affairs of the People's Republic of China said it opposed the sanctions.\n\
+                 The General Staff of the Armed Forces of Ukraine reported 127 clashes.";
+        let got: Vec<String> = found_with(t, &know).into_iter().map(|f| f.canonical).collect();
+        assert_eq!(
+            got,
+            [
+                "Russian Ministry of Defense",
+                "Russian Ministry of Defense",
+                "Chinese Ministry of Foreign Affairs",
+                "General Staff of the Armed Forces of Ukraine"
+            ]
+        );
+        // Without the knowledge the formal name stays as written.
+        let got: Vec<String> = found_with(t, &SpeakerKnowledge::default()).into_iter().map(|f| f.canonical).collect();
+        assert_eq!(got[0], "Ministry of Defense of the Russian Federation");
     }
 
     #[test]

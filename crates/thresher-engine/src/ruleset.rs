@@ -7,8 +7,9 @@
 //! `<file stem>.<function>`: a boilerplate rule when the parameter is `doc`
 //! (`fn captions(doc) { ... }`), a claim rule when it is `claim` (`fn denial(claim) { ... }`);
 //! `private fn` helpers are not rules. A file may declare `const SPEAKERS = #{ aliases, roles,
-//! women, men }` to teach speaker resolution a domain's aliases and role nouns, and first names
-//! that tell "she" from "he". Rule tests are TOML
+//! women, men, people, states }` to teach speaker resolution a domain's aliases and role nouns,
+//! first names that tell "she" from "he", people named by surname alone, and the adjectives of
+//! states' formal names. Rule tests are TOML
 //! files (see [`crate::fixtures`]). The directory layout (`outlets/`, `generic/`, `tests/`) is
 //! for people; the loader goes by content, so flat layouts such as Kubernetes ConfigMaps work.
 //!
@@ -214,6 +215,10 @@ impl Ruleset {
                 speakers.aliases.extend(k.aliases);
                 speakers.roles.extend(k.roles);
                 speakers.first_names.extend(k.first_names);
+                for (state, adjective) in k.states {
+                    speakers.states.retain(|(s, _)| !s.eq_ignore_ascii_case(&state));
+                    speakers.states.push((state, adjective));
+                }
             }
             match file.outlet {
                 Some(mut o) => {
@@ -504,7 +509,7 @@ fn compile_file(engine: &Engine, path: &str, text: &str, diags: &mut Vec<Diagnos
         match scope
             .get_value::<Map>("SPEAKERS")
             .ok_or_else(|| {
-                "`SPEAKERS` must be an object map: #{ aliases: #{...}, roles: [...], women: [...], men: [...] }"
+                "`SPEAKERS` must be an object map: #{ aliases: #{...}, roles: [...], women: [...], men: [...], people: [...], states: #{...} }"
                     .to_owned()
             })
             .and_then(|m| parse_speakers(&m))
@@ -623,6 +628,26 @@ fn parse_speakers(m: &Map) -> Result<SpeakerKnowledge, String> {
                     }
                 }
             }
+            "states" => {
+                let map = v
+                    .clone()
+                    .try_cast::<Map>()
+                    .ok_or("`SPEAKERS.states` must be a map: #{ \"the Russian Federation\": \"Russian\" }")?;
+                for (state, adjective) in map {
+                    let adjective = adjective
+                        .into_string()
+                        .map_err(|t| format!("state `{state}` must map to its adjective, a string, not {t}"))?;
+                    let bare = state.trim();
+                    let bare = bare.strip_prefix("the ").or_else(|| bare.strip_prefix("The ")).unwrap_or(bare);
+                    if bare.is_empty() || adjective.trim().is_empty() {
+                        return Err(format!(
+                            "`SPEAKERS.states` maps a state's formal name to its adjective; \"{state}\": {adjective:?} has an empty one"
+                        ));
+                    }
+                    k.states.retain(|(s, _)| !s.eq_ignore_ascii_case(bare));
+                    k.states.push((bare.to_owned(), adjective));
+                }
+            }
             "people" => {
                 for n in strings(v, "people", "full names")? {
                     if n.split_whitespace().count() < 2 {
@@ -633,7 +658,7 @@ fn parse_speakers(m: &Map) -> Result<SpeakerKnowledge, String> {
             }
             other => {
                 return Err(format!(
-                    "`SPEAKERS` has an unknown field `{other}`; fields are aliases, roles, women, men, people"
+                    "`SPEAKERS` has an unknown field `{other}`; fields are aliases, roles, women, men, people, states"
                 ));
             }
         }
@@ -792,11 +817,19 @@ mod tests {
         let e = speakers(r#"men: "Ivan""#);
         assert!(e.len() == 1 && e[0].contains("must be an array of first names"), "{e:?}");
         let e = speakers(r#"girls: []"#);
-        assert!(e.len() == 1 && e[0].contains("fields are aliases, roles, women, men, people"), "{e:?}");
+        assert!(e.len() == 1 && e[0].contains("fields are aliases, roles, women, men, people, states"), "{e:?}");
         let ok = speakers(r#"people: ["Vladimir Putin"]"#);
         assert!(ok.is_empty(), "{ok:?}");
         let e = speakers(r#"people: ["Putin"]"#);
         assert!(e.len() == 1 && e[0].contains("holds full names"), "{e:?}");
+        let ok = speakers(r#"states: #{ "the Russian Federation": "Russian" }"#);
+        assert!(ok.is_empty(), "{ok:?}");
+        let e = speakers(r#"states: ["the Russian Federation"]"#);
+        assert!(e.len() == 1 && e[0].contains("`SPEAKERS.states` must be a map"), "{e:?}");
+        let e = speakers(r#"states: #{ "the Russian Federation": "" }"#);
+        assert!(e.len() == 1 && e[0].contains("has an empty one"), "{e:?}");
+        let e = speakers(r#"states: #{ "the Russian Federation": 1 }"#);
+        assert!(e.len() == 1 && e[0].contains("must map to its adjective"), "{e:?}");
     }
 
     #[test]
