@@ -923,8 +923,14 @@ fn np_before(toks: &[Tok<'_>], text: &str, base: usize, know: &SpeakerKnowledge)
         // "the General Staff of the Armed Forces": an article after "of" is inside the name.
         // After a lowercase role ("the head of the Church") it opens the name the role is of,
         // which the branches after the walk read.
-        let inner_article =
-            l == "the" && from >= 3 && matches!(&*toks[from - 2].lower(), "of" | "for") && toks[from - 3].is_cap();
+        // So is "a" after "for" before a capital: "Center for a New American Security".
+        let inner_article = from >= 3
+            && toks[from - 3].is_cap()
+            && match &*l {
+                "the" => matches!(&*toks[from - 2].lower(), "of" | "for"),
+                "a" | "an" => toks[from - 2].lower() == "for" && toks.get(from).is_some_and(|n| n.is_cap()),
+                _ => false,
+            };
         if is_in(&DETERMINERS, &l) && !inner_article {
             from -= 1;
             indefinite = matches!(&*l, "a" | "an" | "another");
@@ -2684,7 +2690,8 @@ mod tests {
     fn institutions_keep_their_of_phrases() {
         let t = "The Ministry of Defense of the Russian Federation reported that units took the village.\n\
                  According to the General Staff of the Armed Forces of Ukraine, the front recorded 230 engagements.\n\
-                 Russia launched 126 drones at Ukraine, according to the Ukrainian air force.";
+                 Russia launched 126 drones at Ukraine, according to the Ukrainian air force.\n\
+                 The think tank Center for a New American Security estimates that 10,000 chips were smuggled.";
         let c = claims(t);
         let got: Vec<&str> = c.iter().map(|x| x.2.as_str()).collect();
         assert_eq!(
@@ -2692,7 +2699,8 @@ mod tests {
             [
                 "Ministry of Defense of the Russian Federation",
                 "General Staff of the Armed Forces of Ukraine",
-                "Ukrainian air force"
+                "Ukrainian air force",
+                "Center for a New American Security"
             ],
             "{c:#?}"
         );
