@@ -1963,6 +1963,27 @@ fn claim_in(
         if matches!(word, "shows" | "showed") && !(st.starts_with("As ") && st[m.end..].starts_with(',')) {
             continue;
         }
+        // "he posted a video showing ...": posting pictures is no statement ("posted on X
+        // that ..." is).
+        if word == "posted"
+            && st[m.end..].split_whitespace().take(2).any(|w| {
+                matches!(
+                    w.trim_end_matches([',', '.']),
+                    "video"
+                        | "videos"
+                        | "photo"
+                        | "photos"
+                        | "footage"
+                        | "image"
+                        | "images"
+                        | "picture"
+                        | "pictures"
+                        | "clip"
+                )
+            })
+        {
+            continue;
+        }
         // "so-called", "a provider, called Asiaciti,", "Called Workplace, it ...": naming, not
         // speech.
         if word.starts_with("call") && !word.contains(' ') {
@@ -2963,7 +2984,8 @@ mod tests {
         let t = "Russia launched 40 drones overnight.\nPutin's \"special military operation\" began in February.\nThe so-called peace plan stalled.\n\
                  Importantly, one of the providers, called Asiaciti, was founded by an accountant.\n\
                  Called Workplace, it is almost identical to the public version.\n\
-                 Defense attorneys for the men charged were quick to pounce on the opportunity.";
+                 Defense attorneys for the men charged were quick to pounce on the opportunity.\n\
+                 On Tuesday, spokesman Ofir Gendelman posted a video on Twitter showing three men lying on the floor.";
         assert!(claims(t).is_empty(), "{:?}", claims(t));
         // A "called" in a list of what someone did is still a cue.
         let c = claims(
