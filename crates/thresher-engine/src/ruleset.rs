@@ -598,20 +598,26 @@ fn strings(v: &Dynamic, field: &str, what: &str) -> Result<Vec<String>, String> 
         .collect()
 }
 
+/// The entries of `SPEAKERS.<field>`, which must be a map (like `example`) of strings to
+/// strings: each value is `what` for its `key`.
+fn string_map(v: &Dynamic, field: &str, example: &str, key: &str, what: &str) -> Result<Vec<(String, String)>, String> {
+    let map = v.clone().try_cast::<Map>().ok_or_else(|| format!("`SPEAKERS.{field}` must be a map: {example}"))?;
+    map.into_iter()
+        .map(|(k, value)| {
+            let value = value.into_string().map_err(|t| format!("{key} `{k}` must map to {what}, not {t}"))?;
+            Ok((k.to_string(), value))
+        })
+        .collect()
+}
+
 fn parse_speakers(m: &Map) -> Result<SpeakerKnowledge, String> {
     let mut k = SpeakerKnowledge::default();
     for (key, v) in m {
         match key.as_str() {
             "aliases" => {
-                let map = v
-                    .clone()
-                    .try_cast::<Map>()
-                    .ok_or("`SPEAKERS.aliases` must be a map: #{ \"Washington\": \"United States\" }")?;
-                for (mention, canonical) in map {
-                    let c = canonical
-                        .into_string()
-                        .map_err(|t| format!("alias `{mention}` must map to a string, not {t}"))?;
-                    k.aliases.insert(mention.to_lowercase(), c);
+                let example = "#{ \"Washington\": \"United States\" }";
+                for (mention, canonical) in string_map(v, "aliases", example, "alias", "a string")? {
+                    k.aliases.insert(mention.to_lowercase(), canonical);
                 }
             }
             "roles" => {
@@ -629,14 +635,8 @@ fn parse_speakers(m: &Map) -> Result<SpeakerKnowledge, String> {
                 }
             }
             "states" => {
-                let map = v
-                    .clone()
-                    .try_cast::<Map>()
-                    .ok_or("`SPEAKERS.states` must be a map: #{ \"the Russian Federation\": \"Russian\" }")?;
-                for (state, adjective) in map {
-                    let adjective = adjective
-                        .into_string()
-                        .map_err(|t| format!("state `{state}` must map to its adjective, a string, not {t}"))?;
+                let example = "#{ \"the Russian Federation\": \"Russian\" }";
+                for (state, adjective) in string_map(v, "states", example, "state", "its adjective, a string")? {
                     let bare = state.trim();
                     let bare = bare.strip_prefix("the ").or_else(|| bare.strip_prefix("The ")).unwrap_or(bare);
                     if bare.is_empty() || adjective.trim().is_empty() {
