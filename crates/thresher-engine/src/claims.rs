@@ -42,8 +42,8 @@ pub struct SpeakerKnowledge {
     /// Bit `i` set when a key in `people` starts with the `i`-th ASCII letter (all set for
     /// a key that starts with anything else).
     people_firsts: u32,
-    /// Formal names of states (lower case, without "the") and the adjective that replaces
-    /// them: "russian federation" → "Russian" makes "Ministry of Defense of the Russian
+    /// Formal names of states (without "the"; compared ignoring ASCII case) and the adjective
+    /// that replaces them: "Russian Federation" → "Russian" makes "Ministry of Defense of the Russian
     /// Federation" the "Russian Ministry of Defense".
     pub states: Vec<(String, String)>,
 }
@@ -67,20 +67,27 @@ impl SpeakerKnowledge {
         }
     }
 
+    /// Adds a state's formal name (without "the") and its adjective, replacing an earlier
+    /// entry for that name.
+    pub fn add_state(&mut self, state: &str, adjective: String) {
+        self.states.retain(|(s, _)| !s.eq_ignore_ascii_case(state));
+        self.states.push((state.to_owned(), adjective));
+    }
+
     /// `name` with a formal state name after "of" put before it as the adjective:
     /// "Ministry of Defense of the Russian Federation" → "Russian Ministry of Defense". None
     /// when `name` ends with none.
     fn of_state(&self, name: &str) -> Option<String> {
         self.states.iter().find_map(|(state, adjective)| {
             let cut = name.len().checked_sub(state.len())?;
-            let tail = name.get(cut..).filter(|t| t.eq_ignore_ascii_case(state))?;
+            name.get(cut..).filter(|t| t.eq_ignore_ascii_case(state))?;
             let head = name.get(..cut)?;
             let head = ["of the ", "of "].iter().find_map(|of| {
                 let at = head.len().checked_sub(of.len())?;
                 head.get(at..).filter(|h| h.eq_ignore_ascii_case(of)).and(head.get(..at))
             })?;
             let head = head.trim_end();
-            (!head.is_empty() && !tail.is_empty()).then(|| format!("{adjective} {head}"))
+            (!head.is_empty()).then(|| format!("{adjective} {head}"))
         })
     }
 
@@ -1314,10 +1321,9 @@ impl Registry {
         self.acronyms.iter().find(|(a, _)| a == acronym).map(|(_, n)| n.as_str())
     }
 
-    /// Registers every full personal name in `text` (a sentence at `base`), with the role
-    /// words just before it.
-    /// Adds the people named in `sent` (`names`: its runs of capitalised words) to the
-    /// candidates. `doc` is the whole text, for words that only a sentence's start capitalises.
+    /// Registers every full personal name in `sent` (`names`: its runs of capitalised words),
+    /// with the role words around it. `doc` is the whole text, for words that only a
+    /// sentence's start capitalises.
     fn scan(&mut self, sent: &Sent<'_>, names: &[(usize, usize)], doc: &str, know: &SpeakerKnowledge) {
         let (text, base) = (sent.text, sent.base);
         for &(start, end) in names {

@@ -216,8 +216,7 @@ impl Ruleset {
                 speakers.roles.extend(k.roles);
                 speakers.first_names.extend(k.first_names);
                 for (state, adjective) in k.states {
-                    speakers.states.retain(|(s, _)| !s.eq_ignore_ascii_case(&state));
-                    speakers.states.push((state, adjective));
+                    speakers.add_state(&state, adjective);
                 }
             }
             match file.outlet {
@@ -644,8 +643,7 @@ fn parse_speakers(m: &Map) -> Result<SpeakerKnowledge, String> {
                             "`SPEAKERS.states` maps a state's formal name to its adjective; \"{state}\": {adjective:?} has an empty one"
                         ));
                     }
-                    k.states.retain(|(s, _)| !s.eq_ignore_ascii_case(bare));
-                    k.states.push((bare.to_owned(), adjective));
+                    k.add_state(bare, adjective);
                 }
             }
             "people" => {
