@@ -1104,7 +1104,25 @@ fn np_after(toks: &[Tok<'_>], text: &str, base: usize, know: &SpeakerKnowledge) 
     if end == 0 {
         return None;
     }
-    np_before(&toks[..end], text, base, know)
+    let found = np_before(&toks[..end], text, base, know)?;
+    // "said the Estonian prime minister, Kristen Michal.": the person's name set off by a
+    // comma after the role is who spoke, with the role part of the mention.
+    if found.kind == Kind::PersonRole
+        && toks.get(end).is_some_and(|t| t.text == ",")
+        && let Some(rest) = toks.get(end + 1..)
+    {
+        let run = rest.iter().position(Tok::is_punct).unwrap_or(rest.len());
+        let name = &rest[..run];
+        if (2..=4).contains(&name.len())
+            && name.iter().all(|t| t.is_cap() && !t.is_possessive())
+            && let Some(mut person) =
+                np_before(name, text, base, know).filter(|m| m.kind == Kind::Name && m.span.start == name[0].span.start)
+        {
+            person.span.start = found.span.start;
+            return Some(person);
+        }
+    }
+    Some(found)
 }
 
 /// What organisations publish, and speak through: "the report", "a UN study".
@@ -2947,6 +2965,28 @@ mod tests {
         assert_eq!(
             &got[1..],
             [("administration", None), ("Yuri Khomyakov", None), ("Interior Ministry", None), ("police", None)]
+        );
+    }
+
+    #[test]
+    fn a_name_after_the_role_that_closes_a_quotation_is_who_spoke() {
+        let t = "Hungary's prime minister, Viktor Orbán, had threatened to block the package.\n\
+                 \"This is a strong signal of unity,\" said the Estonian prime minister, Kristen Michal.\n\
+                 \"We are united,\" said the foreign minister, Jane Doe, after the talks.\n\
+                 \"We are ready,\" said the foreign minister, who would not be named.";
+        let got: Vec<(String, &str)> = found_with(t, &SpeakerKnowledge::default())
+            .into_iter()
+            .map(|f| (f.canonical, f.mention.map_or("", |m| &t[m.start..m.end])))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("Viktor Orbán".to_owned(), "Hungary's prime minister, Viktor Orbán"),
+                ("Kristen Michal".to_owned(), "the Estonian prime minister, Kristen Michal"),
+                ("Jane Doe".to_owned(), "the foreign minister, Jane Doe"),
+                // Without a name the role stands for the last person (see `resolve`).
+                ("Jane Doe".to_owned(), "the foreign minister"),
+            ]
         );
     }
 
