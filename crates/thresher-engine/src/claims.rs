@@ -390,6 +390,13 @@ static GROUP_ROLES: LazyLock<WordSet> = LazyLock::new(|| {
         "audit", "poll",
     ])
 });
+/// People of a place, who speak as a group: "the authorities in Kyiv", "police in Moscow".
+static LOCAL_GROUPS: LazyLock<WordSet> = LazyLock::new(|| {
+    WordSet::from_iter([
+        "authorities", "officials", "police", "prosecutors", "investigators", "lawmakers", "diplomats", "rescuers",
+        "residents", "witnesses", "activists", "doctors", "medics", "officers", "judges", "leaders",
+    ])
+});
 /// Capitalised words inside names that make them organisations or places, not people.
 static ORG_WORDS: LazyLock<WordSet> = LazyLock::new(|| {
     WordSet::from_iter([
@@ -911,12 +918,14 @@ fn np_before(toks: &[Tok<'_>], text: &str, base: usize, know: &SpeakerKnowledge)
     while from > 0 {
         let t = toks[from - 1];
         let l = t.lower();
-        // "in" a place after an institution is part of its name: "Monitoring Mission in Ukraine".
+        // "in" a place after an institution is part of its name: "Monitoring Mission in Ukraine"
+        // (but "Police in Moscow" are people of a place: see below).
         let place_of_institution = l == "in"
             && from >= 2
             && head.is_cap()
             && toks[from - 2].is_cap()
-            && is_in(&GROUP_ROLES, &toks[from - 2].bare());
+            && is_in(&GROUP_ROLES, &toks[from - 2].bare())
+            && !is_in(&LOCAL_GROUPS, &toks[from - 2].bare());
         let name_joiner = (matches!(&*l, "in" | "on" | "and")
             && from >= 2
             && toks[from - 2].is_cap()
@@ -968,6 +977,56 @@ fn np_before(toks: &[Tok<'_>], text: &str, base: usize, know: &SpeakerKnowledge)
         }
         from -= 1;
         steps += 1;
+    }
+    // "the authorities in Kyiv", "Federal prosecutors in Texas", "Police in Moscow": people of
+    // a place speak, not the place: "Kyiv authorities", "Texas federal prosecutors".
+    if from >= 2
+        && toks[from - 1].lower() == "in"
+        && !head_is_role
+        && is_in(&LOCAL_GROUPS, &toks[from - 2].bare())
+        && toks[from..].iter().all(|t| t.is_cap() && !is_in(&ORG_WORDS, &t.bare()))
+    {
+        // The group with its modifiers ("federal prosecutors"), back to an article or a break.
+        let mut start = from - 2;
+        while start > 0 && start + 3 > from - 2 {
+            let t = toks[start - 1];
+            let l = t.lower();
+            if t.is_punct() || t.is_possessive() || is_in(&STOP, &l) || is_in(&DETERMINERS, &l) {
+                break;
+            }
+            start -= 1;
+        }
+        let opens = start == 0 || toks[start - 1].is_punct();
+        let article = start > 0 && is_in(&DETERMINERS, &toks[start - 1].lower());
+        let span = Span::new(toks[if article { start - 1 } else { start }].span.start, head.span.end);
+        let group = Span::new(toks[start].span.start, toks[from - 2].span.end).slice_at(text, base);
+        // A capital that only opens the sentence is not the group's ("Federal prosecutors"),
+        // one of a name is ("Ukrainian officials").
+        let first = toks[start];
+        let common = is_in(&LOCAL_GROUPS, &first.bare())
+            || matches!(
+                &*first.bare(),
+                "federal" | "local" | "regional" | "state" | "city" | "municipal" | "provincial"
+            )
+            || written_lower(text, first.text);
+        let group = match group.chars().next() {
+            Some(c) if opens && !article && c.is_uppercase() && common => {
+                format!("{}{}", c.to_lowercase(), &group[c.len_utf8()..])
+            }
+            _ => group.to_owned(),
+        };
+        let place = Span::new(toks[from].span.start, head.span.end).slice_at(text, base);
+        return Some(Mention {
+            span,
+            kind: Kind::Group,
+            head: toks[from - 2].bare().into_owned(),
+            name: format!("{place} {group}"),
+            roles: Vec::new(),
+            indefinite: false,
+            after_break: span.start == toks[0].span.start
+                || opens
+                || (article && (start == 1 || toks[start - 2].is_punct())),
+        });
     }
     // "The head of the Ukrainian Greek Catholic Church": a person by role, not the church.
     // "Researchers at the Committee ...", "officials from the ministry": the institution speaks.
@@ -2965,6 +3024,28 @@ mod tests {
         assert_eq!(
             &got[1..],
             [("administration", None), ("Yuri Khomyakov", None), ("Interior Ministry", None), ("police", None)]
+        );
+    }
+
+    #[test]
+    fn people_of_a_place_speak_not_the_place() {
+        let t = "The authorities in Kyiv said the bodies may belong to Ukrainian defenders.\n\
+                 Federal prosecutors in Texas said the ring smuggled chips.\n\
+                 Police in Moscow said three people were detained.\n\
+                 The OSCE Monitoring Mission in Ukraine reported 40 explosions.";
+        let got: Vec<(String, &str)> = found_with(t, &SpeakerKnowledge::default())
+            .into_iter()
+            .map(|f| (f.canonical, f.mention.map_or("", |m| &t[m.start..m.end])))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("Kyiv authorities".to_owned(), "The authorities in Kyiv"),
+                ("Texas federal prosecutors".to_owned(), "Federal prosecutors in Texas"),
+                ("Moscow police".to_owned(), "Police in Moscow"),
+                // An institution's place is part of its name.
+                ("OSCE Monitoring Mission in Ukraine".to_owned(), "The OSCE Monitoring Mission in Ukraine"),
+            ]
         );
     }
 
