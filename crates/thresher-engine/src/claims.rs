@@ -334,6 +334,13 @@ static STOP: LazyLock<WordSet> = LazyLock::new(|| {
         "writing", "asked", "according",
     ])
 });
+/// Words that make the noun phrase after them an object, not a subject.
+static PREPOSITIONS: LazyLock<WordSet> = LazyLock::new(|| {
+    WordSet::from_iter([
+        "on", "in", "at", "by", "with", "from", "to", "into", "over", "after", "before", "during", "about", "as", "of",
+        "for", "against", "under", "among", "between", "through", "like", "than", "toward", "towards", "within",
+    ])
+});
 /// Filler between a subject and its cue: "Lavrov on Saturday also said".
 static FILLER: LazyLock<WordSet> = LazyLock::new(|| {
     WordSet::from_iter([
@@ -828,6 +835,19 @@ fn np_before(toks: &[Tok<'_>], text: &str, base: usize, know: &SpeakerKnowledge)
             end -= 3;
             continue;
         }
+        // "sources familiar with the matter", "people close to the talks", "officials with
+        // knowledge of the plans": what they know, not who they are.
+        if let Some(p) = (end.saturating_sub(7)..end).find(|&i| {
+            let w = toks[i].lower();
+            let next = toks.get(i + 1).map(Tok::lower);
+            i > 0
+                && ((matches!(&*w, "familiar" | "close") && matches!(next.as_deref(), Some("with" | "to")))
+                    || (w == "with" && matches!(next.as_deref(), Some("knowledge" | "direct"))))
+                && toks[i + 1..end].iter().all(|t| !t.is_punct())
+        }) {
+            end = p;
+            continue;
+        }
         // "on Saturday", "in a statement", "in an interview with AFP": a trailing phrase.
         let platform = |w: &str| {
             matches!(
@@ -904,6 +924,8 @@ fn np_before(toks: &[Tok<'_>], text: &str, base: usize, know: &SpeakerKnowledge)
     let unknown_role = !head.is_cap()
         && toks.len() >= 2
         && matches!(&*toks[toks.len() - 2].lower(), "the" | "a" | "an")
+        // ... but not the object of a preposition: "as a whole", "familiar with the matter".
+        && !(toks.len() >= 3 && is_in(&PREPOSITIONS, &toks[toks.len() - 3].lower()))
         && head.text.chars().all(char::is_lowercase)
         && !is_in(&STOP, &hl)
         && !is_in(&FILLER, &hl);
@@ -947,9 +969,10 @@ fn np_before(toks: &[Tok<'_>], text: &str, base: usize, know: &SpeakerKnowledge)
                 "a" | "an" => toks[from - 2].lower() == "for" && toks.get(from).is_some_and(|n| n.is_cap()),
                 _ => false,
             };
-        if is_in(&DETERMINERS, &l) && !inner_article {
+        // "one resident": someone unnamed, as "a resident" is.
+        if (is_in(&DETERMINERS, &l) || (l == "one" && head_is_role)) && !inner_article {
             from -= 1;
-            indefinite = matches!(&*l, "a" | "an" | "another");
+            indefinite = matches!(&*l, "a" | "an" | "another" | "one");
             break;
         }
         let joins = matches!(&*l, "of" | "for") && from >= 2 && {
@@ -2451,7 +2474,7 @@ fn resolve(m: &Mention, reg: &mut Registry, ctx: &mut Context, know: &SpeakerKno
                 };
                 Some(p)
             } else if m.indefinite {
-                later.clone().find(with_role).or_else(|| later.clone().next())
+                later.clone().find(with_role)
             } else {
                 let last = ctx.last_person.as_ref().and_then(|n| reg.person_by_surname(n)).filter(not_possessor);
                 last.filter(with_role)
@@ -3024,6 +3047,26 @@ mod tests {
         assert_eq!(
             &got[1..],
             [("administration", None), ("Yuri Khomyakov", None), ("Interior Ministry", None), ("police", None)]
+        );
+    }
+
+    #[test]
+    fn unnamed_people_stay_unnamed() {
+        let t = "Kremlin spokesman Dmitry Peskov said the talks had no prospects.\n\
+                 \"It's a disaster,\" said one resident, who gave only her first name, Olga.\n\
+                 Two sources familiar with the matter told Reuters that the deal was close.\n\
+                 Aid will go to the opposition as a whole, especially the unity government, says Dan Slater, a scholar.\n\
+                 A Moscow business executive told the Post that the crisis could deepen.\n\
+                 Christina Doe, an analyst, said the economy was slowing.";
+        let got: Vec<String> = found_with(t, &SpeakerKnowledge::default()).into_iter().map(|f| f.canonical).collect();
+        // Neither "one resident" nor "the matter" is the spokesman named before, "a whole" is
+        // nobody, and an unnamed executive is not whoever the text names after them.
+        assert_eq!(
+            got,
+            [
+                "Dmitry Peskov", "one resident", "Two sources", "Dan Slater", "Moscow business executive",
+                "Christina Doe"
+            ]
         );
     }
 
