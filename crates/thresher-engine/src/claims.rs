@@ -1833,6 +1833,20 @@ fn spoken_for(phrase: &str) -> Option<String> {
     (!caps.is_empty()).then(|| caps.join(" "))
 }
 
+/// Whether `word` reads as a nationality ("Russian", "Chinese", "Polish", "Israeli", "French")
+/// rather than the name of an organisation or a place ("Nvidia", "Kremlin", "Iran", "Taliban").
+fn is_demonym(word: &str) -> bool {
+    let w = word.trim_end_matches('.');
+    if w.contains(' ') || !w.starts_with(char::is_uppercase) || w.chars().count() < 4 {
+        return false;
+    }
+    let lower = w.to_lowercase();
+    ["ian", "ean", "ican", "ese", "ish", "ani", "eli", "aqi", "udi", "iti", "eni", "shi", "ari"]
+        .iter()
+        .any(|s| lower.ends_with(s))
+        || matches!(&*lower, "german" | "french" | "dutch" | "czech" | "thai" | "swiss" | "greek")
+}
+
 /// Words before "states" that make it the noun: "member states", "Arab states", "all states".
 static STATE_NOUN: LazyLock<WordSet> = LazyLock::new(|| {
     WordSet::from_iter([
@@ -2467,7 +2481,8 @@ fn resolve(m: &Mention, reg: &mut Registry, ctx: &mut Context, know: &SpeakerKno
             let later = reg.people.iter().filter(|p| p.first_at > m.span.start).filter(not_possessor);
             // "Infineon's spokesperson", "an Nvidia spokesperson": someone known to speak for
             // them, else the organisation, never whoever spoke last.
-            let org = is_in(&SPOKES, &m.head).then(|| spoken_for(&m.name)).flatten();
+            // ("a senior Russian official" is someone unnamed: a nationality is no organisation.)
+            let org = is_in(&SPOKES, &m.head).then(|| spoken_for(&m.name)).flatten().filter(|o| !is_demonym(o));
             let found = if let Some(org) = org {
                 let Some(p) = earlier.clone().rfind(with_role).or_else(|| later.clone().find(with_role)) else {
                     return reg.group(&org, m.span.start);
@@ -2491,11 +2506,24 @@ fn resolve(m: &Mention, reg: &mut Registry, ctx: &mut Context, know: &SpeakerKno
             if let Some(a) = alias(&m.name) {
                 return a;
             }
+            // The group named before with the same head word, unless the mention names another:
+            // "the officials" after "Russian officials", but not "Canadian officials". A
+            // nationality only conflicts with another ("the German institute" can be the Kiel
+            // Institute).
+            let own: Vec<&str> = strip_article(&m.name)
+                .split_whitespace()
+                .filter(|w| w.starts_with(char::is_uppercase) && !w.eq_ignore_ascii_case(&head))
+                .collect();
             let known = reg
                 .groups
                 .iter()
                 .rev()
-                .find(|(g, _)| g.to_lowercase().split_whitespace().any(|w| w == head))
+                .find(|(g, _)| {
+                    let words: Vec<&str> = g.split_whitespace().collect();
+                    let has = |o: &str| words.iter().any(|w| w.eq_ignore_ascii_case(o));
+                    let nationality = words.iter().any(|w| is_demonym(w));
+                    has(&head) && own.iter().all(|o| has(o) || (is_demonym(o) && !nationality))
+                })
                 .map(|(g, _)| g.clone());
             // "the report", "the researchers": the organisation named last that publishes them.
             let publication = is_in(&PUBLICATIONS, &head);
@@ -3048,6 +3076,27 @@ mod tests {
             &got[1..],
             [("administration", None), ("Yuri Khomyakov", None), ("Interior Ministry", None), ("police", None)]
         );
+    }
+
+    #[test]
+    fn a_nationality_names_its_own_officials() {
+        let t = "Russian officials said the talks would resume.\n\
+                 Canadian officials said the plan was sound.\n\
+                 The officials said the plan was sound.\n\
+                 A senior Russian official said the talks would resume next week.\n\
+                 A Kremlin official said the meeting was useful.\n\
+                 The Kiel Institute said aid had fallen.\n\
+                 The German institute also said European aid had risen.";
+        let got: Vec<String> = found_with(t, &SpeakerKnowledge::default()).into_iter().map(|f| f.canonical).collect();
+        assert_eq!(
+            got,
+            [
+                "Russian officials", "Canadian officials", "Canadian officials", "senior Russian official", "Kremlin",
+                "Kiel Institute", "Kiel Institute"
+            ]
+        );
+        assert!(is_demonym("Ukrainian") && is_demonym("Chinese") && is_demonym("Israeli") && is_demonym("French"));
+        assert!(!is_demonym("Kremlin") && !is_demonym("Iran") && !is_demonym("Taliban") && !is_demonym("Nvidia"));
     }
 
     #[test]
