@@ -1820,17 +1820,24 @@ static SPOKES: LazyLock<WordSet> = LazyLock::new(|| {
 /// The organisation a spokesperson phrase names: "Nvidia spokesperson", "a spokesperson for
 /// the Kremlin", "Kremlin spokesman".
 fn spoken_for(phrase: &str) -> Option<String> {
-    let words: Vec<&str> = phrase.split_whitespace().collect();
-    let caps: Vec<&str> = words
-        .iter()
-        .map(|w| w.trim_end_matches("'s").trim_end_matches("’s"))
-        .filter(|w| {
-            w.starts_with(char::is_uppercase)
-                && !is_in(&TITLES, &w.to_lowercase())
-                && !is_in(&DETERMINERS, &w.to_lowercase())
-        })
+    let bare = |w: &str| w.trim_end_matches("'s").trim_end_matches("’s").to_lowercase();
+    let caps: Vec<&str> = phrase
+        .split_whitespace()
+        .filter(|w| w.starts_with(char::is_uppercase) && !is_in(&DETERMINERS, &w.to_lowercase()))
         .collect();
-    (!caps.is_empty()).then(|| caps.join(" "))
+    // Title words stay inside an institution's name ("Foreign Ministry", "White House") and go
+    // before a person's title ("Deputy spokesman").
+    let institution = caps.iter().any(|w| is_in(&ORG_WORDS, &bare(w)));
+    let kept: Vec<&str> = caps.into_iter().filter(|w| institution || !is_in(&TITLES, &bare(w))).collect();
+    // A possessive keeps its "'s" only inside the name: "Russia's Foreign Ministry", "Nvidia".
+    let last = kept.len().checked_sub(1)?;
+    Some(
+        kept.iter()
+            .enumerate()
+            .map(|(i, w)| if i == last { w.trim_end_matches("'s").trim_end_matches("’s") } else { w })
+            .collect::<Vec<_>>()
+            .join(" "),
+    )
 }
 
 /// Whether `word` reads as a nationality ("Russian", "Chinese", "Polish", "Israeli", "French")
@@ -2483,8 +2490,15 @@ fn resolve(m: &Mention, reg: &mut Registry, ctx: &mut Context, know: &SpeakerKno
             // them, else the organisation, never whoever spoke last.
             // ("a senior Russian official" is someone unnamed: a nationality is no organisation.)
             let org = is_in(&SPOKES, &m.head).then(|| spoken_for(&m.name)).flatten().filter(|o| !is_demonym(o));
+            // For them it takes the spokesperson's own role: "Russia's Foreign Ministry
+            // spokeswoman" is not an Omani foreign minister named later.
+            let speaks = |p: &&Person| {
+                p.roles.iter().any(|r| {
+                    is_in(&SPOKES, r) && (*r == m.head || m.head.starts_with("spokes") && r.starts_with("spokes"))
+                })
+            };
             let found = if let Some(org) = org {
-                let Some(p) = earlier.clone().rfind(with_role).or_else(|| later.clone().find(with_role)) else {
+                let Some(p) = earlier.clone().rfind(speaks).or_else(|| later.clone().find(speaks)) else {
                     return reg.group(&org, m.span.start);
                 };
                 Some(p)
@@ -3076,6 +3090,17 @@ mod tests {
             &got[1..],
             [("administration", None), ("Yuri Khomyakov", None), ("Interior Ministry", None), ("police", None)]
         );
+    }
+
+    #[test]
+    fn an_institution_speaks_through_its_spokeswoman_not_through_a_minister() {
+        let t = "Russia's Foreign Ministry spokeswoman said Moscow opposed any use of force.\n\
+                 A White House spokeswoman said the president was briefed.\n\
+                 \"Diplomacy is the only way,\" said Omani Foreign Minister Badr Albusaidi.";
+        let got: Vec<String> = found_with(t, &SpeakerKnowledge::default()).into_iter().map(|f| f.canonical).collect();
+        assert_eq!(got, ["Russia's Foreign Ministry", "White House", "Badr Albusaidi"]);
+        assert_eq!(spoken_for("Nvidia's spokesperson").as_deref(), Some("Nvidia"));
+        assert_eq!(spoken_for("Deputy spokesman").as_deref(), None);
     }
 
     #[test]
