@@ -397,6 +397,16 @@ static GROUP_ROLES: LazyLock<WordSet> = LazyLock::new(|| {
         "audit", "poll",
     ])
 });
+/// Roles that name a kind of person no other role does: "the analyst" is nobody known as a
+/// minister.
+static DISTINCT_ROLES: LazyLock<WordSet> = LazyLock::new(|| {
+    WordSet::from_iter([
+        "analyst", "expert", "economist", "researcher", "scientist", "professor", "historian", "specialist",
+        "strategist", "mayor", "governor", "prosecutor", "judge", "lawyer", "attorney", "pope", "doctor", "physician",
+        "witness", "resident", "survivor", "student", "teacher", "farmer", "soldier", "journalist", "correspondent",
+        "editor", "activist", "coach", "owner",
+    ])
+});
 /// People of a place, who speak as a group: "the authorities in Kyiv", "police in Moscow".
 static LOCAL_GROUPS: LazyLock<WordSet> = LazyLock::new(|| {
     WordSet::from_iter([
@@ -2506,11 +2516,16 @@ fn resolve(m: &Mention, reg: &mut Registry, ctx: &mut Context, know: &SpeakerKno
                 later.clone().find(with_role)
             } else {
                 let last = ctx.last_person.as_ref().and_then(|n| reg.person_by_surname(n)).filter(not_possessor);
+                // A role of a kind of its own ("the analyst", "the mayor", "the pope") is only
+                // someone named with it; a general one ("the leader", "the top diplomat") or one
+                // the tables do not know ("the prelate") may be whoever spoke last.
+                let distinct = is_in(&DISTINCT_ROLES, &m.head);
+                let any_role = |_: &&Person| !distinct;
                 last.filter(with_role)
                     .or_else(|| earlier.clone().rfind(with_role))
-                    .or(last)
+                    .or(last.filter(any_role))
                     .or_else(|| later.clone().find(with_role))
-                    .or_else(|| later.clone().next())
+                    .or_else(|| later.clone().find(any_role))
             };
             // (An unnamed spokesperson of a named organisation returned it above.)
             found.map_or_else(|| strip_article(&m.name).to_owned(), |p| p.name.clone())
@@ -3089,6 +3104,26 @@ mod tests {
         assert_eq!(
             &got[1..],
             [("administration", None), ("Yuri Khomyakov", None), ("Interior Ministry", None), ("police", None)]
+        );
+    }
+
+    #[test]
+    fn a_role_of_its_own_kind_is_only_someone_named_with_it() {
+        let t = "Ray Wang, an analyst at SemiAnalysis, said demand was enormous.\n\
+                 The analyst added that smuggling would continue.\n\
+                 Mayor Vitali Klitschko said the city had power.\n\
+                 President Emmanuel Macron pledged aid to the city.\n\
+                 \"We will rebuild,\" the mayor said.\n\
+                 \"We must stop this war now,\" the pope said.\n\
+                 The president said the aid would arrive soon.";
+        let got: Vec<String> = found_with(t, &SpeakerKnowledge::default()).into_iter().map(|f| f.canonical).collect();
+        // "the pope" is not Macron, and "the president" still is.
+        assert_eq!(
+            got,
+            [
+                "Ray Wang", "Ray Wang", "Vitali Klitschko", "Emmanuel Macron", "Vitali Klitschko", "pope",
+                "Emmanuel Macron"
+            ]
         );
     }
 
