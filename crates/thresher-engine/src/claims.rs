@@ -422,7 +422,7 @@ static ORG_WORDS: LazyLock<WordSet> = LazyLock::new(|| {
         "forces", "police", "service", "services", "organization", "organisation", "institute", "university", "house",
         "pentagon", "congress", "parliament", "senate", "embassy", "administration", "authority", "board", "fund",
         "foundation", "association", "federation", "alliance", "coalition", "movement", "front", "brigade", "guard",
-        "navy", "command", "center", "centre", "network", "news", "times", "post", "press", "reuters", "tass",
+        "navy", "command", "staff", "center", "centre", "network", "news", "times", "post", "press", "reuters", "tass",
         "interfax", "states", "kingdom", "nations", "republic", "assembly", "cabinet", "presidency", "palace",
         "mission", "delegation", "directorate", "bureau", "unit", "labs", "lab", "systems", "technologies", "media",
         "club", "league", "tribunal", "ai", "ria", "novosti", "xinhua", "bloomberg", "afp", "cnn", "bbc", "nbc", "cbs",
@@ -2180,6 +2180,7 @@ fn claim_in(
             leading_np(&toks, text, know).filter(|m| m.span.end < cue.start)
         } else {
             subject_before(sent, clause_from, cue.start, text, know)
+                .or_else(|| relative_subject(sent, clause_from, cue.start, text, know))
         };
         let mention = mention.or_else(|| {
             // Inverted: `," said Lavrov` or "according to the ministry".
@@ -2278,8 +2279,19 @@ fn claim_in(
         REPORTING_TAIL.get().is_match(tail)
     };
     let attribution_after_quote = starts_quoted && s.quotes.first().is_some_and(|q| cue.start >= q.end);
+    // `Peskov told reporters: "..."`, `In a post on X, Musk wrote: "..."`: after a colon a
+    // quotation that runs to the sentence's end is the whole statement, whatever went before.
+    let colon_quote = s.quotes.first().is_some_and(|q| {
+        let between = text.get(cue.end.max(mention.span.end)..q.start).unwrap_or("x").trim();
+        between.ends_with(':') && between.split_whitespace().count() <= 6 && !between.contains(['"', '“', '”', '«'])
+    }) && s
+        .quotes
+        .last()
+        .is_some_and(|q| text.get(q.end..s.span.end).is_some_and(|rest| !rest.chars().any(char::is_alphanumeric)));
     let (quoted, content) = if s.quotes.is_empty() { (0, 1) } else { (quoted(), content()) };
-    let form = if s.quotes.is_empty() || quoted * 10 < content {
+    let form = if colon_quote {
+        ClaimForm::Direct
+    } else if s.quotes.is_empty() || quoted * 10 < content {
         if s.quotes.is_empty() { ClaimForm::Indirect } else { ClaimForm::Mixed }
     } else if (attribution_after_quote && !tail_reports(cue.end))
         || ((starts_quoted || after_colon) && quoted * 10 >= content * 7)
@@ -2419,6 +2431,27 @@ fn subject_before(sent: &Sent<'_>, base: usize, to: usize, text: &str, know: &Sp
         }
     }
     np_before(toks, text, 0, know)
+}
+
+/// The subject before a relative clause that runs to the cue, when [`subject_before`] found
+/// none: "A soldier who asked not to be named said", "a soldier in the Donetsk region, who
+/// asked to be identified by his call sign, Grizzly, said".
+fn relative_subject(sent: &Sent<'_>, base: usize, to: usize, text: &str, know: &SpeakerKnowledge) -> Option<Mention> {
+    let toks = sent.between(base, to);
+    let at = toks.iter().position(|t| matches!(&*t.lower(), "who" | "whose"))?;
+    // The clause has a verb of its own: in "Suu Kyi, who was once called a beacon", the cue
+    // is the clause's.
+    let own_verb = toks[at + 1..].iter().any(|t| {
+        let l = t.lower();
+        !t.is_punct()
+            && !is_in(&FILLER, &l)
+            && !matches!(&*l, "was" | "were" | "is" | "are" | "has" | "have" | "had" | "been" | "be" | "once" | "not")
+    });
+    if !own_verb {
+        return None;
+    }
+    let end = if at > 0 && toks[at - 1].text == "," { at - 1 } else { at };
+    np_before(&toks[..end], text, 0, know).filter(|m| matches!(m.kind, Kind::Name | Kind::PersonRole | Kind::GroupRole))
 }
 
 fn resolve_quiet(m: &Mention, reg: &mut Registry, ctx: &Context, know: &SpeakerKnowledge) -> String {
@@ -3105,6 +3138,29 @@ mod tests {
             &got[1..],
             [("administration", None), ("Yuri Khomyakov", None), ("Interior Ministry", None), ("police", None)]
         );
+    }
+
+    #[test]
+    fn colon_quotes_staffs_and_subjects_before_relative_clauses() {
+        let t = "Kremlin spokesman Dmitry Peskov told reporters: \"There will be no ceasefire.\"\n\
+                 In a post on X, Elon Musk wrote: \"This war must end.\"\n\
+                 Asked about the talks, Marco Rubio said: \"We will not negotiate.\" Then he left.\n\
+                 According to Ukraine's General Staff, Russian forces launched 150 attacks.\n\
+                 A soldier who asked not to be named said the situation was difficult.\n\
+                 Meanwhile, a soldier in the Donetsk region, who gave only his call sign, Grizzly, said the front held.\n\
+                 It is unlikely Aung San Suu Kyi, who was once called a beacon of hope, will be freed.";
+        let got: Vec<(String, ClaimForm)> =
+            found_with(t, &SpeakerKnowledge::default()).into_iter().map(|f| (f.canonical, f.form)).collect();
+        let want = [
+            ("Dmitry Peskov", ClaimForm::Direct),
+            ("Elon Musk", ClaimForm::Direct),
+            // The quotation is not the whole sentence.
+            ("Marco Rubio", ClaimForm::Mixed),
+            ("Ukraine's General Staff", ClaimForm::Indirect),
+            ("soldier", ClaimForm::Indirect),
+            ("soldier", ClaimForm::Indirect),
+        ];
+        assert_eq!(got, want.map(|(s, f)| (s.to_owned(), f)));
     }
 
     #[test]
