@@ -2433,6 +2433,28 @@ fn subject_before(sent: &Sent<'_>, base: usize, to: usize, text: &str, know: &Sp
     np_before(toks, text, 0, know)
 }
 
+/// Whether the organisation `named` can be what "the `noun`" stands for: "the ministry" is the
+/// Russian Foreign Ministry named before, but not Nvidia; "the company" is Nvidia, not Russia;
+/// "the government" is Russia. Nouns of no known kind fit any organisation.
+fn fits(noun: &str, named: &str, know: &SpeakerKnowledge) -> bool {
+    let lower = named.to_lowercase();
+    if lower.split_whitespace().any(|w| w == noun) {
+        return true;
+    }
+    let state = know.aliases.values().any(|v| v.eq_ignore_ascii_case(named))
+        || ["ministry", "government", "department", "office", "embassy", "agency", "kremlin", "administration"]
+            .iter()
+            .any(|w| lower.contains(w));
+    match noun {
+        "company" | "firm" | "startup" | "maker" | "manufacturer" | "airline" | "bank" | "developer" | "operator" => {
+            !state
+        }
+        "government" | "administration" | "presidency" | "regime" | "cabinet" | "country" | "state" => state,
+        "ministry" | "department" | "embassy" | "office" => false,
+        _ => true,
+    }
+}
+
 /// The subject before a relative clause that runs to the cue, when [`subject_before`] found
 /// none: "A soldier who asked not to be named said", "a soldier in the Donetsk region, who
 /// asked to be identified by his call sign, Grizzly, said".
@@ -2533,6 +2555,21 @@ fn resolve(m: &Mention, reg: &mut Registry, ctx: &mut Context, know: &SpeakerKno
             // them, else the organisation, never whoever spoke last.
             // ("a senior Russian official" is someone unnamed: a nationality is no organisation.)
             let org = is_in(&SPOKES, &m.head).then(|| spoken_for(&m.name)).flatten().filter(|o| !is_demonym(o));
+            // "a company spokesperson", "a spokesperson for the ministry": the organisation
+            // named before, if it is one of that kind (a ministry by its name; a company when
+            // nothing in its name says it is part of a state).
+            let org = org.or_else(|| {
+                let last = ctx.last_group.as_ref().filter(|_| is_in(&SPOKES, &m.head))?;
+                m.name
+                    .split_whitespace()
+                    .any(|w| {
+                        w.starts_with(char::is_lowercase)
+                            && is_in(&GROUP_ROLES, w)
+                            && w != m.head
+                            && fits(w, last, know)
+                    })
+                    .then(|| last.clone())
+            });
             // For them it takes the spokesperson's own role: "Russia's Foreign Ministry
             // spokeswoman" is not an Omani foreign minister named later.
             let speaks = |p: &&Person| {
@@ -2624,7 +2661,7 @@ fn resolve(m: &Mention, reg: &mut Registry, ctx: &mut Context, know: &SpeakerKno
                     && !m.indefinite
                     && !specific
                     && (m.roles.len() == 1)
-                    && let Some(g) = ctx.last_group.clone()
+                    && let Some(g) = ctx.last_group.clone().filter(|g| fits(&head, g, know))
                 {
                     return g;
                 }
@@ -3137,6 +3174,25 @@ mod tests {
         assert_eq!(
             &got[1..],
             [("administration", None), ("Yuri Khomyakov", None), ("Interior Ministry", None), ("police", None)]
+        );
+    }
+
+    #[test]
+    fn a_company_spokesperson_speaks_for_the_company_named_before() {
+        let t = "Nvidia said it expected a $5.5 billion charge.\n\
+                 \"We are complying with all regulations,\" a company spokesperson said.\n\
+                 A spokesperson for the ministry said the rules were clear.\n\
+                 The Chinese Commerce Ministry said it opposed the curbs.\n\
+                 A ministry spokesman said the curbs broke trade rules.\n\
+                 A company spokesperson said the ministry was wrong.";
+        let got: Vec<String> = found_with(t, &SpeakerKnowledge::default()).into_iter().map(|f| f.canonical).collect();
+        // A ministry is not the company named before, nor a company the ministry.
+        assert_eq!(
+            got,
+            [
+                "Nvidia", "Nvidia", "ministry", "Chinese Commerce Ministry", "Chinese Commerce Ministry",
+                "company spokesperson"
+            ]
         );
     }
 
