@@ -1126,7 +1126,7 @@ fn np_before(toks: &[Tok<'_>], text: &str, base: usize, know: &SpeakerKnowledge)
     let org = phrase.iter().any(|t| t.is_cap() && is_in(&ORG_WORDS, &t.bare()))
         || (head.text.len() >= 2 && head.text.chars().all(|c| c.is_uppercase() || c == '.'));
     let kind = if head_is_role {
-        if is_in(&GROUP_ROLES, &hl) { Kind::GroupRole } else { Kind::PersonRole }
+        if is_in(&GROUP_ROLES, &hl) || is_group_plural(&hl) { Kind::GroupRole } else { Kind::PersonRole }
     } else if org && caps_tail <= phrase.len() {
         let person_tail =
             phrase.iter().rev().take_while(|t| t.is_cap() && classes(&t.bare()) & (TITLE | ORG_WORD) == 0).count();
@@ -1148,6 +1148,31 @@ fn is_role(w: &str, know: &SpeakerKnowledge) -> bool {
     classes(w) & (PERSON_ROLE | GROUP_ROLE) != 0
         || know.roles.iter().any(|r| r == w)
         || w.strip_suffix('s').is_some_and(|s| is_in(&PERSON_ROLES, s))
+        || is_group_plural(w)
+}
+
+/// Several organisations of a kind that speak: "rights groups", "aid agencies", "companies"
+/// (not places: "the two regions", "both countries").
+fn is_group_plural(w: &str) -> bool {
+    matches!(
+        w,
+        "groups"
+            | "organizations"
+            | "organisations"
+            | "agencies"
+            | "companies"
+            | "unions"
+            | "parties"
+            | "governments"
+            | "ministries"
+            | "banks"
+            | "associations"
+            | "networks"
+            | "coalitions"
+            | "movements"
+            | "charities"
+            | "ngos"
+    )
 }
 
 fn is_person_title(w: &str, know: &SpeakerKnowledge) -> bool {
@@ -3175,6 +3200,17 @@ mod tests {
             &got[1..],
             [("administration", None), ("Yuri Khomyakov", None), ("Interior Ministry", None), ("police", None)]
         );
+    }
+
+    #[test]
+    fn organisations_of_a_kind_speak_as_a_group() {
+        let t = "The Interior Ministry said 43 officers had been injured.\n\
+                 Human rights groups said detainees had been beaten.\n\
+                 They called on the authorities to release them.\n\
+                 In 2014, the two regions declared themselves new republics.";
+        let got: Vec<String> = found_with(t, &SpeakerKnowledge::default()).into_iter().map(|f| f.canonical).collect();
+        // "They" are the groups, not the ministry; places are no speakers of this kind.
+        assert_eq!(got, ["Interior Ministry", "Human rights groups", "Human rights groups"]);
     }
 
     #[test]
