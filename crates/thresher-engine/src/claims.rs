@@ -902,6 +902,10 @@ fn np_before(toks: &[Tok<'_>], text: &str, base: usize, know: &SpeakerKnowledge)
     if head.is_punct() || head.is_possessive() || is_in(&DETERMINERS, &hl) {
         return None;
     }
+    // A word that opens a clause is no name: "As reported by ...", "When asked, ...".
+    if toks.len() == 1 && matches!(&*hl, "as" | "when" | "if" | "while" | "since" | "because" | "although" | "though") {
+        return None;
+    }
     let mention = |from: usize, kind: Kind, indefinite: bool| -> Mention {
         let span = Span::new(toks[from].span.start, head.span.end);
         let phrase = &toks[from..];
@@ -1184,6 +1188,28 @@ fn is_person_title(w: &str, know: &SpeakerKnowledge) -> bool {
 
 /// A noun phrase after an inverted cue: `," said Kremlin spokesman Dmitry Peskov.`
 fn np_after(toks: &[Tok<'_>], text: &str, base: usize, know: &SpeakerKnowledge) -> Option<Mention> {
+    // "According to him, ...": a pronoun as object.
+    if let Some(first) = toks.first()
+        && toks.get(1).is_none_or(Tok::is_punct)
+    {
+        let (kind, head) = match &*first.lower() {
+            "him" => (Kind::PersonPronoun, "he"),
+            "her" => (Kind::PersonPronoun, "she"),
+            "them" => (Kind::GroupPronoun, "they"),
+            _ => (Kind::Name, ""),
+        };
+        if !head.is_empty() {
+            return Some(Mention {
+                span: first.span,
+                kind,
+                head: head.to_owned(),
+                name: first.text.to_owned(),
+                roles: Vec::new(),
+                indefinite: false,
+                after_break: true,
+            });
+        }
+    }
     // Up to the next punctuation or clause word, then back off trailing lowercase words:
     // "wrote Ukrainian commentator Iryna Voichuk on January 16" → "... Iryna Voichuk".
     let mut end = 0;
@@ -2208,13 +2234,18 @@ fn claim_in(
                 .or_else(|| relative_subject(sent, clause_from, cue.start, text, know))
         };
         let mention = mention.or_else(|| {
-            // Inverted: `," said Lavrov` or "according to the ministry".
-            let inverted = word.starts_with("according") || pre.trim().is_empty() || pre.trim_end().ends_with(',');
+            // Inverted: `," said Lavrov` or "according to the ministry"; and the passive "As
+            // reported by the General Staff, ...".
+            let by = st[m.end..].trim_start().starts_with("by ");
+            let as_reported = by && pre.trim().eq_ignore_ascii_case("as");
+            let inverted =
+                word.starts_with("according") || pre.trim().is_empty() || pre.trim_end().ends_with(',') || as_reported;
             if !inverted {
                 return None;
             }
             let toks = sent.between(cue.end, base + floor_boundary(st, m.end + CUE_WINDOW));
-            np_after(&toks, text, 0, know)
+            let toks = if by { toks.get(1..).unwrap_or_default() } else { &toks[..] };
+            np_after(toks, text, 0, know)
         });
         // A second verb of the sentence's subject: "Blinken snubbed a meeting and instead
         // accused Russia ...", "He did not give a reason but suggested ...".
@@ -3200,6 +3231,17 @@ mod tests {
             &got[1..],
             [("administration", None), ("Yuri Khomyakov", None), ("Interior Ministry", None), ("police", None)]
         );
+    }
+
+    #[test]
+    fn according_to_him_and_as_reported_by() {
+        let t = "Commander Oleksandr Syrskyi reported this on Telegram.\n\
+                 According to him, the enemy continues to attack near Pokrovsk.\n\
+                 As reported by the General Staff, 132 combat clashes took place.\n\
+                 Olena Doe, an analyst, said the front would hold.\n\
+                 According to her, the reserves are enough.";
+        let got: Vec<String> = found_with(t, &SpeakerKnowledge::default()).into_iter().map(|f| f.canonical).collect();
+        assert_eq!(got, ["Oleksandr Syrskyi", "Oleksandr Syrskyi", "General Staff", "Olena Doe", "Olena Doe"]);
     }
 
     #[test]
