@@ -394,7 +394,9 @@ static GROUP_ROLES: LazyLock<WordSet> = LazyLock::new(|| {
         "prosecutors", "observers", "opponents", "supporters", "organizers", "organisers", "protesters", "people",
         "officers", "authorities", "media", "rebels", "force", "forces", "troops", "militants", "insurgents",
         "demonstrators", "workers", "employees", "executives", "investigation", "inquiry", "probe", "analysis",
-        "audit", "poll",
+        "audit", "poll", "guard", "navy", "coastguard", "authority", "bureau", "directorate", "inspectorate",
+        "secretariat", "tribunal", "prosecution", "consulate", "municipality", "assembly", "legislature", "monitor",
+        "observatory",
     ])
 });
 /// Roles that name a kind of person no other role does: "the analyst" is nobody known as a
@@ -2717,7 +2719,16 @@ fn resolve(m: &Mention, reg: &mut Registry, ctx: &mut Context, know: &SpeakerKno
                     && !m.indefinite
                     && !specific
                     && (m.roles.len() == 1)
-                    && let Some(g) = ctx.last_group.clone().filter(|g| fits(&head, g, know))
+                    && let Some(g) = ctx.last_group.clone().filter(|g| {
+                        // "the foreign ministry" is the Russian Foreign Ministry; "the tax
+                        // authority" is not the border guard.
+                        let lower = g.to_lowercase();
+                        fits(&head, g, know)
+                            && strip_article(&m.name)
+                                .split_whitespace()
+                                .filter(|w| !w.eq_ignore_ascii_case(&head))
+                                .all(|w| lower.split_whitespace().any(|l| l == w.to_lowercase()))
+                    })
                 {
                     return g;
                 }
@@ -3231,6 +3242,15 @@ mod tests {
             &got[1..],
             [("administration", None), ("Yuri Khomyakov", None), ("Interior Ministry", None), ("police", None)]
         );
+    }
+
+    #[test]
+    fn state_bodies_named_in_lower_case_speak() {
+        let t = "Finland's border guard said 900 people had arrived in November.\n\
+                 The tax authority said it would review the data.\n\
+                 The war monitor said 40 civilians were killed.";
+        let got: Vec<String> = found_with(t, &SpeakerKnowledge::default()).into_iter().map(|f| f.canonical).collect();
+        assert_eq!(got, ["Finland's border guard", "tax authority", "war monitor"]);
     }
 
     #[test]
