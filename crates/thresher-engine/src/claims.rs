@@ -2499,6 +2499,11 @@ fn fits(noun: &str, named: &str, know: &SpeakerKnowledge) -> bool {
     if lower.split_whitespace().any(|w| w == noun) {
         return true;
     }
+    // People ("Officials", "Scientists", "Police") are no organisation.
+    let last = lower.split_whitespace().next_back().unwrap_or("");
+    if last == "police" || (last.ends_with('s') && is_in(&GROUP_ROLES, last)) {
+        return false;
+    }
     let state = know.aliases.values().any(|v| v.eq_ignore_ascii_case(named))
         || ["ministry", "government", "department", "office", "embassy", "agency", "kremlin", "administration"]
             .iter()
@@ -3248,9 +3253,12 @@ mod tests {
     fn state_bodies_named_in_lower_case_speak() {
         let t = "Finland's border guard said 900 people had arrived in November.\n\
                  The tax authority said it would review the data.\n\
-                 The war monitor said 40 civilians were killed.";
+                 The war monitor said 40 civilians were killed.\n\
+                 Officials said the bridge would reopen on Monday.\n\
+                 The union threatened to strike if wages were not raised.";
         let got: Vec<String> = found_with(t, &SpeakerKnowledge::default()).into_iter().map(|f| f.canonical).collect();
-        assert_eq!(got, ["Finland's border guard", "tax authority", "war monitor"]);
+        // People named before ("Officials") are no organisation for "the union".
+        assert_eq!(got, ["Finland's border guard", "tax authority", "war monitor", "Officials", "union"]);
     }
 
     #[test]
