@@ -2954,6 +2954,14 @@ mod tests {
         find(text, &pieces, know).found
     }
 
+    /// Each claim's speaker and the text of its mention ("" when it has none).
+    fn speakers_and_mentions(t: &str) -> Vec<(String, &str)> {
+        found_with(t, &SpeakerKnowledge::default())
+            .into_iter()
+            .map(|f| (f.canonical, f.mention.map_or("", |m| &t[m.start..m.end])))
+            .collect()
+    }
+
     fn claims(text: &str) -> Vec<(String, String, String, ClaimForm)> {
         found_with(text, &SpeakerKnowledge::default())
             .into_iter()
@@ -3403,10 +3411,7 @@ mod tests {
                  Federal prosecutors in Texas said the ring smuggled chips.\n\
                  Police in Moscow said three people were detained.\n\
                  The OSCE Monitoring Mission in Ukraine reported 40 explosions.";
-        let got: Vec<(String, &str)> = found_with(t, &SpeakerKnowledge::default())
-            .into_iter()
-            .map(|f| (f.canonical, f.mention.map_or("", |m| &t[m.start..m.end])))
-            .collect();
+        let got = speakers_and_mentions(t);
         assert_eq!(
             got,
             [
@@ -3425,10 +3430,7 @@ mod tests {
                  \"This is a strong signal of unity,\" said the Estonian prime minister, Kristen Michal.\n\
                  \"We are united,\" said the foreign minister, Jane Doe, after the talks.\n\
                  \"We are ready,\" said the foreign minister, who would not be named.";
-        let got: Vec<(String, &str)> = found_with(t, &SpeakerKnowledge::default())
-            .into_iter()
-            .map(|f| (f.canonical, f.mention.map_or("", |m| &t[m.start..m.end])))
-            .collect();
+        let got = speakers_and_mentions(t);
         assert_eq!(
             got,
             [
