@@ -1035,21 +1035,23 @@ fn np_before(toks: &[Tok<'_>], text: &str, base: usize, know: &SpeakerKnowledge)
             }
             start -= 1;
         }
-        let opens = start == 0 || toks[start - 1].is_punct();
         let article = start > 0 && is_in(&DETERMINERS, &toks[start - 1].lower());
-        let span = Span::new(toks[if article { start - 1 } else { start }].span.start, head.span.end);
+        let opening = if article { start - 1 } else { start };
+        let after_break = opening == 0 || toks[opening - 1].is_punct();
+        let span = Span::new(toks[opening].span.start, head.span.end);
         let group = Span::new(toks[start].span.start, toks[from - 2].span.end).slice_at(text, base);
         // A capital that only opens the sentence is not the group's ("Federal prosecutors"),
         // one of a name is ("Ukrainian officials").
-        let first = toks[start];
-        let common = is_in(&LOCAL_GROUPS, &first.bare())
-            || matches!(
-                &*first.bare(),
-                "federal" | "local" | "regional" | "state" | "city" | "municipal" | "provincial"
-            )
-            || written_lower(text, first.text);
+        let common = |first: &Tok<'_>| {
+            is_in(&LOCAL_GROUPS, &first.bare())
+                || matches!(
+                    &*first.bare(),
+                    "federal" | "local" | "regional" | "state" | "city" | "municipal" | "provincial"
+                )
+                || written_lower(text, first.text)
+        };
         let group = match group.chars().next() {
-            Some(c) if opens && !article && c.is_uppercase() && common => {
+            Some(c) if after_break && !article && c.is_uppercase() && common(&toks[start]) => {
                 format!("{}{}", c.to_lowercase(), &group[c.len_utf8()..])
             }
             _ => group.to_owned(),
@@ -1062,9 +1064,7 @@ fn np_before(toks: &[Tok<'_>], text: &str, base: usize, know: &SpeakerKnowledge)
             name: format!("{place} {group}"),
             roles: Vec::new(),
             indefinite: false,
-            after_break: span.start == toks[0].span.start
-                || opens
-                || (article && (start == 1 || toks[start - 2].is_punct())),
+            after_break,
         });
     }
     // "The head of the Ukrainian Greek Catholic Church": a person by role, not the church.
