@@ -258,8 +258,16 @@ impl ClaimHandle {
     }
 }
 
-/// A claim helper call with its arguments parsed and its patterns compiled (see [`crate::plan`]).
-type Prepared = Box<dyn Fn(&ClaimHandle) -> HelperResult<Dynamic> + Send + Sync>;
+impl plan::Target for ClaimHandle {
+    fn rules_out(&self, pattern: &Pattern) -> bool {
+        // What `matches` answers from the set, without the search it would fall back on.
+        matches!((pattern.slot(Role::Claim), &self.hits), (Some(slot), Some(hits)) if !hits.matched(slot))
+    }
+}
+
+/// A claim helper call with its arguments parsed and its patterns compiled (see [`crate::plan`]),
+/// and the pattern it does nothing without, if any.
+type Prepared = (Option<Arc<Pattern>>, Box<dyn Fn(&ClaimHandle) -> HelperResult<Dynamic> + Send + Sync>);
 
 /// What a claim helper searches for: a pattern in the text, in the cue, or a term list.
 enum Search {
@@ -293,6 +301,16 @@ impl Search {
             .terms(Role::Claim, &list)
             .map(|t| Self::Terms(Some(t)))
             .map_err(|m| fail(codes::BAD_PATTERN, m))
+    }
+
+    /// The pattern that must match the claim for the search to find anything (in the claim
+    /// set when it has a slot there).
+    fn guard(&self) -> Option<Arc<Pattern>> {
+        match self {
+            Self::Text(re) => Some(re.clone()),
+            Self::Terms(Some(list)) => Some(list.any.clone()),
+            Self::Cue(_) | Self::Terms(None) => None,
+        }
     }
 
     /// The evidence when the search finds something in `c`; a text pattern's span is left
@@ -345,30 +363,33 @@ fn attach(
 ) -> HelperResult<Prepared> {
     let search = search?;
     let name = name.to_owned();
-    Ok(Box::new(move |c: &ClaimHandle| {
+    let guard = search.guard();
+    let run = move |c: &ClaimHandle| {
         let hit = search.found(c).filter(|_| unless.as_ref().is_none_or(|u| u.found(c).is_none()));
         let fired = hit.is_some();
         if let Some(evidence) = hit {
             c.label(&name, score, evidence, is_type)?;
         }
         Ok(Dynamic::from(fired))
-    }))
+    };
+    Ok((guard, Box::new(run)))
 }
 
 /// Prepares an unconditional label (a type proposal when `is_type`), with the cue as evidence
 /// for a type.
 fn always(name: &str, score: f64, is_type: bool) -> Prepared {
     let name = name.to_owned();
-    Box::new(move |c: &ClaimHandle| {
+    let run = move |c: &ClaimHandle| {
         c.label(&name, score, Evidence::At(if is_type { c.facts.cue_span } else { None }), is_type)
             .map(|()| Dynamic::UNIT)
-    })
+    };
+    (None, Box::new(run))
 }
 
 /// Runs a prepared call on `claim` (recording it when the rule is being planned).
 fn act(ctx: &NativeCallContext, claim: &ClaimHandle, call: HelperResult<Prepared>) -> HelperResult<Dynamic> {
-    let call = call?;
-    plan::act(ctx, claim, move |c: &ClaimHandle| call(c))
+    let (guard, call) = call?;
+    plan::act_guarded(ctx, claim, guard, call)
 }
 
 fn form_name(f: ClaimForm) -> &'static str {
@@ -500,6 +521,46 @@ mod tests {
     }
 
     #[test]
+    fn a_step_is_passed_over_only_where_the_claim_set_rules_its_pattern_out() {
+        use crate::plan::Target;
+        let patterns = Arc::new(crate::patterns::Patterns::default());
+        let on = |text: &str| {
+            ClaimHandle::new(ClaimFacts {
+                text: text.into(),
+                start: 0,
+                cue: "said".into(),
+                cue_span: None,
+                form: ClaimForm::Indirect,
+                speaker: String::new(),
+                mention: String::new(),
+                needles: None,
+                outlet: String::new(),
+                patterns: patterns.clone(),
+                rule_ids: Arc::default(),
+            })
+        };
+        patterns.gather(Role::Claim);
+        let probe = on("");
+        let (in_set, _) =
+            attach_if("denial", 0.7, Search::text(&probe, r"(?i)\bdeni\w+"), true).unwrap_or_else(|_| panic!());
+        let (cue, _) = attach_if("denial", 0.9, Search::cue(&probe, "^deni"), true).unwrap_or_else(|_| panic!());
+        patterns.seal();
+        let late = Search::text(&probe, r"\blies\b").unwrap_or_else(|_| panic!()).guard();
+        let Some(in_set) = in_set else { panic!("a text search is guarded by its pattern") };
+        assert!(cue.is_none(), "a cue search reads the cue, which the set does not");
+        let Some(late) = late else { panic!("a text search is guarded by its pattern") };
+        assert!(in_set.slot(Role::Claim).is_some() && late.slot(Role::Claim).is_none());
+        // The set rules out only what it answers for: a pattern added after the set was made
+        // is searched for as before.
+        assert!(on("The minister said nothing.").rules_out(&in_set));
+        assert!(!on("The minister DENIED it.").rules_out(&in_set));
+        assert!(!on("The minister said nothing.").rules_out(&late));
+        // Without the set's answer (a text of wide characters) nothing is ruled out.
+        let wide = on("Министр said nothing.");
+        assert!(wide.hits.is_none() && !wide.rules_out(&in_set));
+    }
+
+    #[test]
     fn a_term_list_joins_the_claim_set_and_answers_as_before() {
         let patterns = Arc::new(crate::patterns::Patterns::default());
         let on = |text: &str| {
@@ -564,7 +625,7 @@ mod tests {
             begin(&c, "types.reported");
             let call =
                 attach_unless("announcement", 0.4, Search::text(&c, r"\d"), Search::text(&c, r"\bcould\b"), true);
-            let hit = call.ok().and_then(|f| f(&c).ok()).and_then(|d| d.as_bool().ok());
+            let hit = call.ok().and_then(|(_, f)| f(&c).ok()).and_then(|d| d.as_bool().ok());
             (hit, c.take_labels().len())
         };
         assert_eq!(propose("The chief said 21 people were hurt."), (Some(true), 1));
@@ -580,7 +641,7 @@ mod tests {
             for &(name, score, re) in proposals {
                 begin(&c, &format!("types.{name}"));
                 let call = attach_if(name, score, Search::text(&c, re), true);
-                assert_eq!(call.ok().and_then(|f| f(&c).ok()).and_then(|d| d.as_bool().ok()), Some(true));
+                assert_eq!(call.ok().and_then(|(_, f)| f(&c).ok()).and_then(|d| d.as_bool().ok()), Some(true));
             }
             let labels = c.take_labels();
             let l = labels.first().unwrap_or_else(|| panic!("a type"));

@@ -433,6 +433,13 @@ impl Opts {
 trait Prepared: Fn(&Page) -> HelperResult<i64> + Send + Sync + 'static {}
 impl<F: Fn(&Page) -> HelperResult<i64> + Send + Sync + 'static> Prepared for F {}
 
+impl crate::plan::Target for Page {
+    fn rules_out(&self, _: &crate::patterns::Pattern) -> bool {
+        // Page helpers read the line set's answers themselves; no step is guarded.
+        false
+    }
+}
+
 /// Gives a closure the signature of a [`Prepared`] call.
 fn prepared<F: Fn(&Page) -> HelperResult<i64> + Send + Sync + 'static>(f: F) -> F {
     f

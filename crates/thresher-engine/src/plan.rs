@@ -22,8 +22,10 @@
 
 use rhai::{Dynamic, Engine, EvalAltResult, ImmutableString, NativeCallContext, Position};
 use std::cell::RefCell;
+use std::sync::Arc;
 use std::time::Instant;
 
+use crate::patterns::Pattern;
 use crate::sandbox::{self, TIME_BUDGET_TOKEN};
 
 type HelperResult<T> = Result<T, Box<EvalAltResult>>;
@@ -35,6 +37,15 @@ type Call<T> = Box<dyn Fn(&T) -> HelperResult<Dynamic> + Send + Sync>;
 pub(crate) struct Step<T> {
     run: Call<T>,
     pos: Position,
+    /// A pattern the call does nothing without: where the target's pattern set already says it
+    /// does not match, the step is passed over without calling `run`.
+    guard: Option<Arc<Pattern>>,
+}
+
+/// What a plan runs on: a document or a claim.
+pub(crate) trait Target {
+    /// Whether the target's pattern set already says that `pattern` does not match it.
+    fn rules_out(&self, pattern: &Pattern) -> bool;
 }
 
 /// The recorded steps of one rule.
@@ -46,7 +57,7 @@ impl<T> std::fmt::Debug for Plan<T> {
     }
 }
 
-impl<T> Plan<T> {
+impl<T: Target> Plan<T> {
     /// Runs every step on `target`. Errors carry the position of the call that failed, as Rhai
     /// would report them. The deadline is checked once, before the first step, against `now`
     /// (the caller's clock reading, taken just before): each step is one helper call, linear in
@@ -59,6 +70,11 @@ impl<T> Plan<T> {
             return Err(EvalAltResult::ErrorTerminated(Dynamic::from(TIME_BUDGET_TOKEN), first.pos).into());
         }
         for step in &self.0 {
+            // Most steps of a claim rule look for words the claim does not have, which its
+            // pattern set answered when the claim was made: those cost a bit test each.
+            if step.guard.as_ref().is_some_and(|g| target.rules_out(g)) {
+                continue;
+            }
             let _answer = (step.run)(target).map_err(|mut e| {
                 if e.position().is_none() {
                     e.set_position(step.pos);
@@ -131,11 +147,22 @@ pub(crate) fn act<T: 'static>(
     target: &T,
     run: impl Fn(&T) -> HelperResult<Dynamic> + Send + Sync + 'static,
 ) -> HelperResult<Dynamic> {
+    act_guarded(ctx, target, None, Box::new(run))
+}
+
+/// [`act`] for a call that does nothing (and answers `false`) unless `guard` matches the
+/// target: its plan step is passed over where the target's pattern set rules `guard` out.
+pub(crate) fn act_guarded<T: 'static>(
+    ctx: &NativeCallContext,
+    target: &T,
+    guard: Option<Arc<Pattern>>,
+    run: Call<T>,
+) -> HelperResult<Dynamic> {
     let answer = run(target)?;
     if !probing() {
         return Ok(answer);
     }
-    let step = Step { run: Box::new(run), pos: ctx.call_position() };
+    let step = Step { run, pos: ctx.call_position(), guard };
     PROBE.with(|p| {
         if let Some(p) = p.borrow_mut().as_mut() {
             p.steps.push(Box::new(step));
