@@ -2432,6 +2432,21 @@ fn subject_before(sent: &Sent<'_>, base: usize, to: usize, text: &str, know: &Sp
             return subject_before(sent, base, base + at, text, know);
         }
     }
+    // "Google (GOOGL.O) on Monday said", "The FSB (the security service) earlier said": the
+    // same, with a time phrase or adverbs between the parenthetical and the cue.
+    if let Some(close) = trimmed.rfind(')')
+        && let Some(open) = trimmed[..close].rfind('(')
+        && open > 0
+    {
+        let tail = &trimmed[close + 1..];
+        let timely = |w: &str| {
+            let l = lowercase(w.trim_end_matches(','));
+            is_in(&TIME_WORDS, &l) || is_in(&FILLER, &l) || matches!(&*l, "on" | "in" | "at")
+        };
+        if !tail.trim().is_empty() && tail.split_whitespace().all(timely) {
+            return subject_before(sent, base, base + open, text, know);
+        }
+    }
     // "The prosecutor, Jane Doe, had requested": the appositive is still the subject when
     // auxiliaries and adverbs stand between it and the cue.
     let mut bare = trimmed;
@@ -3420,6 +3435,22 @@ mod tests {
                 ("Moscow police".to_owned(), "Police in Moscow"),
                 // An institution's place is part of its name.
                 ("OSCE Monitoring Mission in Ukraine".to_owned(), "The OSCE Monitoring Mission in Ukraine"),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_parenthetical_then_a_time_phrase_leaves_the_subject_before_them() {
+        let t = "Harbour Holdings (HHL.L) on Monday said it would sell the eastern quay.\n\
+                 The Federal Security Service (FSB) earlier on Tuesday said two men were detained.\n\
+                 Fishermen (and their families) said the quay must stay open.";
+        let got = speakers_and_mentions(t);
+        assert_eq!(
+            got,
+            [
+                ("Harbour Holdings".to_owned(), "Harbour Holdings"),
+                ("Federal Security Service".to_owned(), "The Federal Security Service"),
+                ("Fishermen".to_owned(), "Fishermen"),
             ]
         );
     }
