@@ -1159,6 +1159,13 @@ fn is_role(w: &str, know: &SpeakerKnowledge) -> bool {
 
 /// Several organisations of a kind that speak: "rights groups", "aid agencies", "companies"
 /// (not places: "the two regions", "both countries").
+/// A head noun for several people: "police", "officials", "prosecutors", "researchers",
+/// "Haugen's attorneys" (not "the talks", which no table knows as people).
+fn plural_people(head: &str, know: &SpeakerKnowledge) -> bool {
+    matches!(head, "police" | "people" | "authorities")
+        || (head.ends_with('s') && !head.ends_with("ss") && is_role(head, know) && !is_group_plural(head))
+}
+
 fn is_group_plural(w: &str) -> bool {
     matches!(
         w,
@@ -1871,6 +1878,9 @@ struct Context {
     person_sentence: Option<(usize, usize)>,
     /// Index of the last sentence that made a claim.
     claim_sentence: Option<usize>,
+    /// Who "they" are in the sentence after this one: the people a sentence that made no claim
+    /// opened with ("Police arrested two men. They said ..."), and that sentence's index.
+    plural_subject: Option<(String, usize)>,
 }
 
 /// Roles that speak for an organisation rather than for themselves.
@@ -2012,7 +2022,23 @@ pub fn find(text: &str, pieces: &[(Span, usize)], know: &SpeakerKnowledge) -> Fi
             break;
         }
         ctx.sentence = i;
-        let Some(f) = claim_in(text, s, sent, *para, &mut reg, &mut ctx, know) else { continue };
+        let Some(f) = claim_in(text, s, sent, *para, &mut reg, &mut ctx, know) else {
+            // Who "they" are next, when the next sentence says "they" (in this paragraph or
+            // the next).
+            let next_says_they = sentences.get(i + 1).is_some_and(|(_, p)| *p <= *para + 1)
+                && sents.get(i + 1).is_some_and(|n| {
+                    n.lower.is_none_or(|l| l.contains("they")) && n.toks.iter().any(|t| t.lower() == "they")
+                });
+            if next_says_they {
+                ctx.plural_subject = leading_np(&sent.toks, text, know)
+                    .filter(|m| {
+                        !matches!(m.kind, Kind::PersonPronoun | Kind::GroupPronoun)
+                            && plural_people(&lowercase(&m.head), know)
+                    })
+                    .map(|m| (resolve_quiet(&m, &mut reg, &ctx, know), i));
+            }
+            continue;
+        };
         ctx.claim_sentence = Some(i);
         // A quotation that goes on in the same paragraph belongs to the claim before it.
         if f.cue.is_empty()
@@ -2562,6 +2588,7 @@ fn resolve_quiet(m: &Mention, reg: &mut Registry, ctx: &Context, know: &SpeakerK
         sentence: ctx.sentence,
         person_sentence: ctx.person_sentence,
         claim_sentence: ctx.claim_sentence,
+        plural_subject: ctx.plural_subject.clone(),
     };
     resolve(m, reg, &mut scratch, know)
 }
@@ -2613,7 +2640,12 @@ fn resolve(m: &Mention, reg: &mut Registry, ctx: &mut Context, know: &SpeakerKno
                 None => ctx.last_person.clone().unwrap_or_else(|| m.name.clone()),
             }
         }
-        Kind::GroupPronoun => ctx.last_group.clone().unwrap_or_else(|| m.name.clone()),
+        Kind::GroupPronoun => match &ctx.plural_subject {
+            // "Police arrested two men. They said ...": the people the sentence before opened
+            // with, when it made no claim.
+            Some((people, at)) if m.head == "they" && at + 1 == ctx.sentence => people.clone(),
+            _ => ctx.last_group.clone().unwrap_or_else(|| m.name.clone()),
+        },
         Kind::PersonRole => {
             // "Haugen's attorneys", "the analysts": several people, not one named before.
             if !is_in(&PERSON_ROLES, &m.head) && m.head.strip_suffix('s').is_some_and(|s| is_in(&PERSON_ROLES, s)) {
@@ -3435,6 +3467,29 @@ mod tests {
                 ("Moscow police".to_owned(), "Police in Moscow"),
                 // An institution's place is part of its name.
                 ("OSCE Monitoring Mission in Ukraine".to_owned(), "The OSCE Monitoring Mission in Ukraine"),
+            ]
+        );
+    }
+
+    #[test]
+    fn they_are_the_people_the_sentence_before_opened_with() {
+        let t = "Police arrested two men in the harbour on Sunday.\n\
+                 They said the men were carrying fake passports.\n\
+                 The ministry said the port would reopen. Federal prosecutors charged the captain.\n\
+                 Researchers at the Harbour Institute analysed the catch. They found that most of it came from the closed zone.\n\
+                 The talks ended on Friday. They said the port would reopen.";
+        let got = speakers_and_mentions(t);
+        assert_eq!(
+            got,
+            [
+                // Before, no claim: "they" stood for nobody who had spoken.
+                ("Police".to_owned(), "They"),
+                ("ministry".to_owned(), "The ministry"),
+                ("Federal prosecutors".to_owned(), "Federal prosecutors"),
+                // Before, the prosecutors, the last group to speak.
+                ("Researchers".to_owned(), "They"),
+                // "The talks" are no people: "they" are still the last group that spoke.
+                ("Researchers".to_owned(), "They"),
             ]
         );
     }
