@@ -1159,6 +1159,33 @@ fn is_role(w: &str, know: &SpeakerKnowledge) -> bool {
 
 /// Several organisations of a kind that speak: "rights groups", "aid agencies", "companies"
 /// (not places: "the two regions", "both countries").
+/// Whom "they" or "it" (`pronoun`) stand for when the sentence before, `prev`, made no claim:
+/// the people it opens with for "they" ("Police arrested two men. They said ..."), the
+/// organisation for "it" ("The company cut 300 jobs on Monday. It said ..."). None when it
+/// opens with anything else: a person, a name that may be one ("Russia" reads like a surname),
+/// "The talks".
+fn pronoun_subject(
+    pronoun: &str,
+    prev: &Sent<'_>,
+    text: &str,
+    reg: &mut Registry,
+    ctx: &Context,
+    know: &SpeakerKnowledge,
+) -> Option<String> {
+    let m = leading_np(&prev.toks, text, know)?;
+    let head = lowercase(&m.head);
+    let fits = match pronoun {
+        "they" => !matches!(m.kind, Kind::PersonPronoun | Kind::GroupPronoun) && plural_people(&head, know),
+        "it" => match m.kind {
+            Kind::Group => true,
+            Kind::GroupRole => is_in(&GROUP_ROLES, &head) && !plural_people(&head, know),
+            _ => false,
+        },
+        _ => false,
+    };
+    fits.then(|| resolve_quiet(&m, reg, ctx, know))
+}
+
 /// A head noun for several people: "police", "officials", "prosecutors", "researchers",
 /// "Haugen's attorneys" (not "the talks", which no table knows as people).
 fn plural_people(head: &str, know: &SpeakerKnowledge) -> bool {
@@ -1878,9 +1905,9 @@ struct Context {
     person_sentence: Option<(usize, usize)>,
     /// Index of the last sentence that made a claim.
     claim_sentence: Option<usize>,
-    /// Who "they" are in the sentence after this one: the people a sentence that made no claim
-    /// opened with ("Police arrested two men. They said ..."), and that sentence's index.
-    plural_subject: Option<(String, usize)>,
+    /// Who "they" or "it" are in the sentence being read, when the sentence before made no
+    /// claim and opened with them ("Police arrested two men. They said ...").
+    pronoun_subject: Option<String>,
 }
 
 /// Roles that speak for an organisation rather than for themselves.
@@ -2022,23 +2049,13 @@ pub fn find(text: &str, pieces: &[(Span, usize)], know: &SpeakerKnowledge) -> Fi
             break;
         }
         ctx.sentence = i;
-        let Some(f) = claim_in(text, s, sent, *para, &mut reg, &mut ctx, know) else {
-            // Who "they" are next, when the next sentence says "they" (in this paragraph or
-            // the next).
-            let next_says_they = sentences.get(i + 1).is_some_and(|(_, p)| *p <= *para + 1)
-                && sents.get(i + 1).is_some_and(|n| {
-                    n.lower.is_none_or(|l| l.contains("they")) && n.toks.iter().any(|t| t.lower() == "they")
-                });
-            if next_says_they {
-                ctx.plural_subject = leading_np(&sent.toks, text, know)
-                    .filter(|m| {
-                        !matches!(m.kind, Kind::PersonPronoun | Kind::GroupPronoun)
-                            && plural_people(&lowercase(&m.head), know)
-                    })
-                    .map(|m| (resolve_quiet(&m, &mut reg, &ctx, know), i));
-            }
-            continue;
-        };
+        // The sentence before, when it made no claim (in this paragraph or the one before):
+        // whom it opened with is who "they" or "it" may be here.
+        let unclaimed = i
+            .checked_sub(1)
+            .filter(|&j| ctx.claim_sentence != Some(j) && sentences.get(j).is_some_and(|(_, p)| p + 1 >= *para))
+            .and_then(|j| sents.get(j));
+        let Some(f) = claim_in(text, s, sent, unclaimed, *para, &mut reg, &mut ctx, know) else { continue };
         ctx.claim_sentence = Some(i);
         // A quotation that goes on in the same paragraph belongs to the claim before it.
         if f.cue.is_empty()
@@ -2122,10 +2139,12 @@ fn letters(s: &str) -> usize {
     ascii as usize + wide
 }
 
+#[allow(clippy::too_many_arguments)]
 fn claim_in(
     text: &str,
     s: &Sentence,
     sent: &Sent<'_>,
+    unclaimed: Option<&Sent<'_>>,
     para: usize,
     reg: &mut Registry,
     ctx: &mut Context,
@@ -2332,6 +2351,9 @@ fn claim_in(
         };
         return (follows && points_back && s.quotes.iter().any(words_quoted)).then(|| continued(ClaimForm::Mixed));
     };
+    ctx.pronoun_subject = unclaimed
+        .filter(|_| mention.kind == Kind::GroupPronoun)
+        .and_then(|prev| pronoun_subject(&lowercase(&mention.head), prev, text, reg, ctx, know));
     let canonical = resolve(&mention, reg, ctx, know);
     // A pronoun with nobody to stand for says nothing about who spoke.
     if matches!(mention.kind, Kind::PersonPronoun | Kind::GroupPronoun) && canonical == mention.name {
@@ -2588,7 +2610,7 @@ fn resolve_quiet(m: &Mention, reg: &mut Registry, ctx: &Context, know: &SpeakerK
         sentence: ctx.sentence,
         person_sentence: ctx.person_sentence,
         claim_sentence: ctx.claim_sentence,
-        plural_subject: ctx.plural_subject.clone(),
+        pronoun_subject: ctx.pronoun_subject.clone(),
     };
     resolve(m, reg, &mut scratch, know)
 }
@@ -2640,12 +2662,9 @@ fn resolve(m: &Mention, reg: &mut Registry, ctx: &mut Context, know: &SpeakerKno
                 None => ctx.last_person.clone().unwrap_or_else(|| m.name.clone()),
             }
         }
-        Kind::GroupPronoun => match &ctx.plural_subject {
-            // "Police arrested two men. They said ...": the people the sentence before opened
-            // with, when it made no claim.
-            Some((people, at)) if m.head == "they" && at + 1 == ctx.sentence => people.clone(),
-            _ => ctx.last_group.clone().unwrap_or_else(|| m.name.clone()),
-        },
+        Kind::GroupPronoun => {
+            ctx.pronoun_subject.clone().or_else(|| ctx.last_group.clone()).unwrap_or_else(|| m.name.clone())
+        }
         Kind::PersonRole => {
             // "Haugen's attorneys", "the analysts": several people, not one named before.
             if !is_in(&PERSON_ROLES, &m.head) && m.head.strip_suffix('s').is_some_and(|s| is_in(&PERSON_ROLES, s)) {
@@ -3472,12 +3491,13 @@ mod tests {
     }
 
     #[test]
-    fn they_are_the_people_the_sentence_before_opened_with() {
+    fn they_or_it_are_whom_the_sentence_before_opened_with() {
         let t = "Police arrested two men in the harbour on Sunday.\n\
                  They said the men were carrying fake passports.\n\
                  The ministry said the port would reopen. Federal prosecutors charged the captain.\n\
                  Researchers at the Harbour Institute analysed the catch. They found that most of it came from the closed zone.\n\
-                 The talks ended on Friday. They said the port would reopen.";
+                 The talks ended on Friday. They said the port would reopen.\n\
+                 Harbour Holdings cut 300 jobs on Monday. It said demand had collapsed.";
         let got = speakers_and_mentions(t);
         assert_eq!(
             got,
@@ -3490,6 +3510,8 @@ mod tests {
                 ("Researchers".to_owned(), "They"),
                 // "The talks" are no people: "they" are still the last group that spoke.
                 ("Researchers".to_owned(), "They"),
+                // Before, the researchers.
+                ("Harbour Holdings".to_owned(), "It"),
             ]
         );
     }
