@@ -389,14 +389,14 @@ static GROUP_ROLES: LazyLock<WordSet> = LazyLock::new(|| {
         "foundation", "fund", "board", "parliament", "cabinet", "presidency", "regime", "country", "state", "city",
         "region", "startup", "airline", "manufacturer", "maker", "developer", "operator", "outlet", "newspaper",
         "channel", "broadcaster", "mission", "delegation", "team", "club", "league", "federation", "association",
-        "regulator", "watchdog", "officials", "sources", "analysts", "experts", "critics", "residents", "witnesses",
-        "activists", "diplomats", "leaders", "lawmakers", "researchers", "scientists", "economists", "investigators",
-        "prosecutors", "observers", "opponents", "supporters", "organizers", "organisers", "protesters", "people",
-        "officers", "authorities", "media", "rebels", "force", "forces", "troops", "militants", "insurgents",
-        "demonstrators", "workers", "employees", "executives", "investigation", "inquiry", "probe", "analysis",
-        "audit", "poll", "guard", "navy", "coastguard", "authority", "bureau", "directorate", "inspectorate",
-        "secretariat", "tribunal", "prosecution", "consulate", "municipality", "assembly", "legislature", "monitor",
-        "observatory",
+        "regulator", "watchdog", "staff", "officials", "sources", "analysts", "experts", "critics", "residents",
+        "witnesses", "activists", "diplomats", "leaders", "lawmakers", "researchers", "scientists", "economists",
+        "investigators", "prosecutors", "observers", "opponents", "supporters", "organizers", "organisers",
+        "protesters", "people", "officers", "authorities", "media", "rebels", "force", "forces", "troops", "militants",
+        "insurgents", "demonstrators", "workers", "employees", "executives", "investigation", "inquiry", "probe",
+        "analysis", "audit", "poll", "guard", "navy", "coastguard", "authority", "bureau", "directorate",
+        "inspectorate", "secretariat", "tribunal", "prosecution", "consulate", "municipality", "assembly",
+        "legislature", "monitor", "observatory",
     ])
 });
 /// Roles that name a kind of person no other role does: "the analyst" is nobody known as a
@@ -3506,6 +3506,24 @@ mod tests {
                 ("Moscow police".to_owned(), "Police in Moscow"),
                 // An institution's place is part of its name.
                 ("OSCE Monitoring Mission in Ukraine".to_owned(), "The OSCE Monitoring Mission in Ukraine"),
+            ]
+        );
+    }
+
+    #[test]
+    fn the_staff_is_the_staff_named_before() {
+        let t = "According to the General Staff of the Armed Forces, the front recorded 230 engagements.\n\
+                 The commander Oleksandr Syrskyi visited the front.\n\
+                 According to official data from the staff, the counteroffensive continues.\n\
+                 Hospital staff said the wards were full.";
+        let got = speakers_and_mentions(t);
+        assert_eq!(
+            got,
+            [
+                ("General Staff of the Armed Forces".to_owned(), "the General Staff of the Armed Forces"),
+                // Before, "the staff" was someone by an unknown role: the commander named later.
+                ("General Staff of the Armed Forces".to_owned(), "the staff"),
+                ("Hospital staff".to_owned(), "Hospital staff"),
             ]
         );
     }
