@@ -1186,6 +1186,23 @@ fn pronoun_subject(
     fits.then(|| resolve_quiet(&m, reg, ctx, know))
 }
 
+/// The name in `span` of `text` when it is a signature: a dash and two to four capitalised
+/// words, nothing else ("– Kostyantyn Mashovets", "— Jane Doe.").
+fn signature(text: &str, span: Span) -> Option<Span> {
+    let line = span.slice(text);
+    let body = line.trim_start().strip_prefix(['–', '—', '-'])?;
+    let name = body.trim().trim_end_matches('.');
+    let words = name.split_whitespace().count();
+    let capitalised = name.split_whitespace().all(|w| {
+        w.starts_with(char::is_uppercase) && w.chars().all(|c| c.is_alphabetic() || matches!(c, '-' | '\'' | '’' | '.'))
+    });
+    if !(2..=4).contains(&words) || !capitalised {
+        return None;
+    }
+    let start = span.start + line.find(name)?;
+    Some(Span::new(start, start + name.len()))
+}
+
 /// A head noun for several people: "police", "officials", "prosecutors", "researchers",
 /// "Haugen's attorneys" (not "the talks", which no table knows as people).
 fn plural_people(head: &str, know: &SpeakerKnowledge) -> bool {
@@ -1905,6 +1922,9 @@ struct Context {
     person_sentence: Option<(usize, usize)>,
     /// Index of the last sentence that made a claim.
     claim_sentence: Option<usize>,
+    /// The name that signs the sentence being read: the next paragraph is only a dash and a
+    /// name ("– Kostyantyn Mashovets"), as under a quotation set apart.
+    signed_by: Option<Span>,
     /// Who "they" or "it" are in the sentence being read, when the sentence before made no
     /// claim and opened with them ("Police arrested two men. They said ...").
     pronoun_subject: Option<String>,
@@ -2055,6 +2075,10 @@ pub fn find(text: &str, pieces: &[(Span, usize)], know: &SpeakerKnowledge) -> Fi
             .checked_sub(1)
             .filter(|&j| ctx.claim_sentence != Some(j) && sentences.get(j).is_some_and(|(_, p)| p + 1 >= *para))
             .and_then(|j| sents.get(j));
+        ctx.signed_by = sentences
+            .get(i + 1)
+            .filter(|(next, p)| *p == para + 1 && next.span.start >= s.span.end)
+            .and_then(|(next, _)| signature(text, next.span));
         let Some(f) = claim_in(text, s, sent, unclaimed, *para, &mut reg, &mut ctx, know) else { continue };
         ctx.claim_sentence = Some(i);
         // A quotation that goes on in the same paragraph belongs to the claim before it.
@@ -2341,6 +2365,27 @@ fn claim_in(
     let starts_quoted = s.quotes.first().is_some_and(|q| q.start == base);
 
     let Some((cue, mention)) = attributions.first().cloned() else {
+        // A quotation set apart and signed on the line under it ("– Kostyantyn Mashovets") is
+        // the signer's.
+        if let Some(sig) = ctx.signed_by
+            && starts_quoted
+            && quoted() * 10 >= total() * 7
+        {
+            let toks = tokens(sig.slice(text), None, sig.start);
+            let m = np_before(&toks, text, 0, know).filter(|m| m.kind == Kind::Name)?;
+            let canonical = resolve(&m, reg, ctx, know);
+            ctx.last_person = Some(canonical.clone());
+            ctx.last_speaker = Some((canonical.clone(), para));
+            return Some(Found {
+                span: s.span,
+                mention: Some(m.span),
+                canonical,
+                cue: String::new(),
+                cue_span: None,
+                form: ClaimForm::Direct,
+                source: None,
+            });
+        }
         // A quotation with no attribution of its own continues the last speaker's words.
         let (speaker, at_para) = ctx.last_speaker.clone()?;
         let continued = |form| Found {
@@ -2631,6 +2676,7 @@ fn resolve_quiet(m: &Mention, reg: &mut Registry, ctx: &Context, know: &SpeakerK
         person_sentence: ctx.person_sentence,
         claim_sentence: ctx.claim_sentence,
         pronoun_subject: ctx.pronoun_subject.clone(),
+        signed_by: ctx.signed_by,
     };
     resolve(m, reg, &mut scratch, know)
 }
@@ -3506,6 +3552,29 @@ mod tests {
                 ("Moscow police".to_owned(), "Police in Moscow"),
                 // An institution's place is part of its name.
                 ("OSCE Monitoring Mission in Ukraine".to_owned(), "The OSCE Monitoring Mission in Ukraine"),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_quotation_signed_on_the_line_under_it_is_the_signers() {
+        let t = "The commander Oleksandr Syrskyi said the troops had regained 400 square kilometres.\n\
+                 “Russia has too few resources left for an offensive, and its economic problems are growing.”\n\
+                 –  Kostyantyn Mashovets\n\
+                 Syrskyi said the front held.\n\
+                 “We will hold the line.”\n\
+                 – the defence ministry";
+        let got = speakers_and_mentions(t);
+        assert_eq!(
+            got,
+            [
+                ("Oleksandr Syrskyi".to_owned(), "The commander Oleksandr Syrskyi"),
+                // Before, the quotation went on in Syrskyi's words.
+                ("Kostyantyn Mashovets".to_owned(), "Kostyantyn Mashovets"),
+                ("Oleksandr Syrskyi".to_owned(), "Syrskyi"),
+                // A quotation goes on in the words of the last speaker, as before, when the line
+                // under it signs with no name.
+                ("Oleksandr Syrskyi".to_owned(), ""),
             ]
         );
     }
