@@ -520,25 +520,29 @@ mod tests {
         assert_eq!(labels[1].evidence, Some(Span::new(10 + 36, 10 + 45)));
     }
 
+    /// A handle over `text`, a claim with the cue "said", whose patterns are `patterns`.
+    fn said_in(text: &str, patterns: &Arc<crate::patterns::Patterns>) -> ClaimHandle {
+        let at = text.find("said").unwrap_or(0);
+        ClaimHandle::new(ClaimFacts {
+            text: text.into(),
+            start: 0,
+            cue: "said".into(),
+            cue_span: Some(Span::new(at, at + 4)),
+            form: ClaimForm::Indirect,
+            speaker: String::new(),
+            mention: String::new(),
+            needles: None,
+            outlet: String::new(),
+            patterns: patterns.clone(),
+            rule_ids: Arc::default(),
+        })
+    }
+
     #[test]
     fn a_step_is_passed_over_only_where_the_claim_set_rules_its_pattern_out() {
         use crate::plan::Target;
         let patterns = Arc::new(crate::patterns::Patterns::default());
-        let on = |text: &str| {
-            ClaimHandle::new(ClaimFacts {
-                text: text.into(),
-                start: 0,
-                cue: "said".into(),
-                cue_span: None,
-                form: ClaimForm::Indirect,
-                speaker: String::new(),
-                mention: String::new(),
-                needles: None,
-                outlet: String::new(),
-                patterns: patterns.clone(),
-                rule_ids: Arc::default(),
-            })
-        };
+        let on = |text: &str| said_in(text, &patterns);
         patterns.gather(Role::Claim);
         let probe = on("");
         let (in_set, _) =
@@ -563,22 +567,7 @@ mod tests {
     #[test]
     fn a_term_list_joins_the_claim_set_and_answers_as_before() {
         let patterns = Arc::new(crate::patterns::Patterns::default());
-        let on = |text: &str| {
-            let at = text.find("said").unwrap_or(0);
-            ClaimHandle::new(ClaimFacts {
-                text: text.into(),
-                start: 0,
-                cue: "said".into(),
-                cue_span: Some(Span::new(at, at + 4)),
-                form: ClaimForm::Indirect,
-                speaker: String::new(),
-                mention: String::new(),
-                needles: None,
-                outlet: String::new(),
-                patterns: patterns.clone(),
-                rule_ids: Arc::default(),
-            })
-        };
+        let on = |text: &str| said_in(text, &patterns);
         let terms: Array = vec!["peace talks".into(), "truce".into(), "Cease-fire".into()];
         patterns.gather(Role::Claim);
         let search = Search::terms(&on("planning"), &terms).unwrap_or_else(|_| panic!("terms"));
