@@ -1,6 +1,6 @@
 //! Per-document cost of the pipeline on the seed articles, with the shipped rules: the whole
 //! pipeline, the boilerplate stage alone (claims off), and claim finding alone on the kept
-//! text. Run with `cargo bench -p thresher-engine`; BENCHMARKS.md has the figures.
+//! text with what the rules' speaker files tell it. Run with `cargo bench -p thresher-engine`; BENCHMARKS.md has the figures.
 //!
 //! `THRESHER_BENCH_RULES=DIR` measures other rules. The seeds are read from `$THRESHER_SHARED/corpus/seeds` (default `../shared` beside the
 //! repository).
@@ -8,7 +8,7 @@
 mod common;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use thresher_engine::claims::{self, SpeakerKnowledge};
+use thresher_engine::claims;
 use thresher_engine::{Document, Limits, ProcessOptions, Ruleset, Span};
 
 fn bench(c: &mut Criterion) {
@@ -31,7 +31,7 @@ fn bench(c: &mut Criterion) {
             Some((d.text.clone(), out.clean_map.iter().enumerate().map(|(i, p)| (p.source, i)).collect()))
         })
         .collect();
-    let know = SpeakerKnowledge::default();
+    let know = rules.speakers();
 
     let mut g = c.benchmark_group("seed_document");
     g.bench_function("whole_pipeline", |b| {
@@ -52,7 +52,7 @@ fn bench(c: &mut Criterion) {
         let mut i = 0;
         b.iter(|| {
             i = (i + 1) % kept.len();
-            claims::find(&kept[i].0, &kept[i].1, &know).found.len()
+            claims::find(&kept[i].0, &kept[i].1, know).found.len()
         });
     });
     g.finish();

@@ -433,6 +433,11 @@ impl Ruleset {
     pub fn limits(&self) -> &Limits {
         &self.limits
     }
+
+    /// What the rules' speaker files tell the claim finder: people, roles, aliases, states.
+    pub fn speakers(&self) -> &SpeakerKnowledge {
+        &self.speakers
+    }
 }
 
 /// Runs `call` (one rule on an empty document or claim) as a probe when the rule's file allows
