@@ -1321,11 +1321,13 @@ fn np_after(toks: &[Tok<'_>], text: &str, base: usize, know: &SpeakerKnowledge) 
     Some(found)
 }
 
-/// What organisations publish, and speak through: "the report", "a UN study".
+/// What organisations publish, and speak through: "the report", "a UN study", "a statement from
+/// the ministry", "figures from the agency".
 static PUBLICATIONS: LazyLock<WordSet> = LazyLock::new(|| {
     WordSet::from_iter([
         "report", "study", "survey", "analysis", "paper", "researchers", "investigation", "inquiry", "probe", "audit",
-        "poll", "findings", "data",
+        "poll", "findings", "data", "statement", "communique", "communiqué", "figures", "estimates", "release",
+        "bulletin", "assessment", "documents",
     ])
 });
 
@@ -3593,6 +3595,24 @@ mod tests {
                 // Before, "the staff" was someone by an unknown role: the commander named later.
                 ("General Staff of the Armed Forces".to_owned(), "the staff"),
                 ("Hospital staff".to_owned(), "Hospital staff"),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_statement_or_figures_from_an_organisation_are_its_own() {
+        let t = "According to a statement from Syria's defence ministry, the strike came from the Golan Heights.\n\
+                 According to figures from the UN refugee agency UNHCR, 4,000 people fled the town.\n\
+                 According to the statement, the talks will resume in May.";
+        let got = speakers_and_mentions(t);
+        assert_eq!(
+            got,
+            [
+                // Before, the speaker was "statement" and "figures".
+                ("Syria's defence ministry".to_owned(), "Syria's defence ministry"),
+                ("UNHCR".to_owned(), "agency UNHCR"),
+                // "The statement" alone is the organisation that spoke last.
+                ("UNHCR".to_owned(), "the statement"),
             ]
         );
     }
