@@ -152,7 +152,9 @@ const CUE_PHRASES: &[&str] = &[
     "shows", "showed", "concluded that", "concludes that", "concluded", "saying", "adding", "noting", "arguing",
     "claiming", "stressing", "urging", "accusing", "denying", "calling for", "insisting", "alleging", "reiterating",
     "promising", "vowing", "warning that", "telling", "offered to", "offers to", "pressed for", "presses for",
-    "shouted", "shouts", "estimates", "referred to", "refers to", "spoke of", "speaks of",
+    "shouted", "shouts", "estimates", "referred to", "refers to", "spoke of", "speaks of", "tweeted", "tweets",
+    "conceded", "concedes", "assured", "assures", "countered", "contended", "contends", "testified", "lamented",
+    "laments", "retorted", "quipped", "boasted",
 ];
 
 /// Longer words are not the first word of a cue.
@@ -3595,6 +3597,27 @@ mod tests {
                 // Before, "the staff" was someone by an unknown role: the commander named later.
                 ("General Staff of the Armed Forces".to_owned(), "the staff"),
                 ("Hospital staff".to_owned(), "Hospital staff"),
+            ]
+        );
+    }
+
+    #[test]
+    fn tweets_concessions_assurances_and_testimony_are_claims() {
+        let t = "Senator Lindsey Graham tweeted that Moscow \"cannot be trusted.\"\n\
+                 Port director Ian Moss conceded that the pumps had failed twice.\n\
+                 Mayor Anna Berg assured residents that the water was safe to drink.\n\
+                 Lena Hart, an engineer, testified that she had warned the council in 2019.\n\
+                 The company countered that the tests had been flawed.";
+        let got = speakers_and_mentions(t);
+        assert_eq!(
+            got,
+            [
+                // Before, none of these verbs was a cue and none of the sentences a claim.
+                ("Lindsey Graham".to_owned(), "Senator Lindsey Graham"),
+                ("Ian Moss".to_owned(), "Port director Ian Moss"),
+                ("Anna Berg".to_owned(), "Mayor Anna Berg"),
+                ("Lena Hart".to_owned(), "Lena Hart, an engineer"),
+                ("company".to_owned(), "The company"),
             ]
         );
     }
