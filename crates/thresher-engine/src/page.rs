@@ -1443,9 +1443,20 @@ fn drop_menus(page: &Page, kind: &str, opts: Option<&Map>) -> HelperResult<impl 
     let min_run = o.min_run.unwrap_or(3).max(1);
     let kind = kind.to_owned();
     Ok(prepared(move |page: &Page| {
+        // A label over a bulleted sentence, before the page's tail, heads the article's own
+        // summary ("Key Points" over "* On Dec. 8, prosecutors unsealed ..."): a menu's labels
+        // are followed by more labels, the headline or a byline.
+        let heads_summary = |i: usize| {
+            page.facts.lines.get(i + 1).is_some_and(|f| f.prose)
+                && page.para(i + 1).trim_start().starts_with(['*', '-', '•'])
+                && page.facts.article.is_none_or(|(_, b)| i < b)
+        };
         let item = |i: usize| {
             let f = page.facts.line(i);
-            o.eligible(page, i) && !page.facts.protected(i) && (f.residue || (f.meta && f.words <= max_words))
+            o.eligible(page, i)
+                && !page.facts.protected(i)
+                && (f.residue || (f.meta && f.words <= max_words))
+                && !heads_summary(i)
         };
         // A longer label inside a menu ("Banned Books Week UK" between "Campaigns" and
         // "SLAPPs"): a short line that is no sentence, with labels right above and below it and
@@ -2217,6 +2228,27 @@ New bakery opens on the high street\n12:30\nSchool choir wins regional contest\n
         assert_eq!(drop_menus(&p, "navigation", Some(&o)).and_then(|f| f(&p)).ok(), Some(2));
         assert_eq!(marked(&p), ["About us", "Contact"]);
         assert!(drop_menus(&p, "navigation", Some(&map(&[("zone", "middle".into())]))).and_then(|f| f(&p)).is_err());
+    }
+
+    #[test]
+    fn a_label_over_summary_bullets_is_no_menu_item() {
+        let text = "Ferry returns after storm - Coast Courier\nHome\nLocal\nMenu\nKey Points\n\
+                    * The ferry between the island and the town ran again on Tuesday, three weeks after the storm.\n\
+                    * Engineers fitted a temporary ramp over the weekend, and the first crossing carried forty passengers.\n\
+                    Ferry returns after storm\n\
+                    The ferry between the island and the town ran again on Tuesday, three weeks after the storm hit the pier.\n\
+                    The council said a permanent pier would be built next spring once the insurers had agreed on the cost.\n\
+                    Engineers fitted a temporary ramp over the weekend, and the first crossing carried forty passengers.\n\
+                    More\n* New bakery opens on the high street after a long wait for its licence.\nAbout us\nContact";
+        let p = page(text);
+        let o = map(&[("zone", "head".into()), ("min_run", 2.into())]);
+        assert_eq!(drop_menus(&p, "navigation", Some(&o)).and_then(|f| f(&p)).ok(), Some(3));
+        // Before, "Key Points" ended the run of menu labels above it.
+        assert_eq!(marked(&p), ["Home", "Local", "Menu"]);
+        // In the tail a label over a bulleted teaser is a menu's, as before.
+        let o = map(&[("zone", "tail".into()), ("min_run", 1.into())]);
+        assert_eq!(drop_menus(&p, "navigation", Some(&o)).and_then(|f| f(&p)).ok(), Some(3));
+        assert_eq!(marked(&p), ["More", "About us", "Contact"]);
     }
 
     #[test]
