@@ -1415,7 +1415,11 @@ fn article_span(lines: &[LineFacts], texts: &[&str]) -> Option<(usize, usize)> {
         let text = texts.get(i).copied().unwrap_or("");
         // List items ("* A man walks past ...") are captions and teasers as often as story.
         let bullet = text.starts_with(['*', '-', '•']) && text.chars().nth(1).is_some_and(char::is_whitespace);
-        if !f.prose || f.words < ANCHOR_WORDS || f.repeat || bullet {
+        // Nor is the browser title on the first line that the headline repeats further down,
+        // even when it reads as prose ("What Is the ... Rate in Biden's Plan?"): the section
+        // label under it is above the story.
+        let browser_title = i == 0 && f.copies > 1;
+        if !f.prose || f.words < ANCHOR_WORDS || f.repeat || bullet || browser_title {
             continue;
         }
         let reach = if f.words >= STRONG_ANCHOR_WORDS { ANCHOR_GAP + 1 } else { 3 };
@@ -2228,6 +2232,22 @@ New bakery opens on the high street\n12:30\nSchool choir wins regional contest\n
         assert_eq!(drop_menus(&p, "navigation", Some(&o)).and_then(|f| f(&p)).ok(), Some(2));
         assert_eq!(marked(&p), ["About us", "Contact"]);
         assert!(drop_menus(&p, "navigation", Some(&map(&[("zone", "middle".into())]))).and_then(|f| f(&p)).is_err());
+    }
+
+    #[test]
+    fn a_question_in_the_browser_title_does_not_start_the_article() {
+        let text = "Will the Ferry Run Again Before the Winter Storms Return to the Coast?\nLocal\n\
+                    Will the Ferry Run Again Before the Winter Storms Return to the Coast?\nMarch 3, 2025\n\
+                    The ferry between the island and the town ran again on Tuesday, three weeks after the storm hit the pier.\n\
+                    Engineers fitted a temporary ramp over the weekend, and the first crossing carried forty passengers.\n\
+                    The council said a permanent pier would be built next spring once the insurers had agreed on the cost.";
+        let p = page(text);
+        // Before, the question on the first line was the article's first prose line, and the
+        // section label under it was inside the article.
+        assert_eq!(p.facts.article, Some((4, 6)));
+        let o = map(&[("zone", "head".into()), ("min_run", 1.into()), ("max_words", 3.into())]);
+        assert_eq!(drop_menus(&p, "navigation", Some(&o)).and_then(|f| f(&p)).ok(), Some(2));
+        assert_eq!(marked(&p), ["Local", "March 3, 2025"]);
     }
 
     #[test]
