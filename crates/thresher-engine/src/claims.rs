@@ -450,14 +450,14 @@ static TITLES: LazyLock<WordSet> = LazyLock::new(|| {
         "dr", "mr", "mrs", "ms", "judge", "justice", "attorney", "pope", "sheikh", "ayatollah", "supreme", "executive",
         "officer", "colonel", "col", "lt", "captain", "capt", "admiral", "marshal", "commissioner", "high", "press",
         "interior", "finance", "economy", "trade", "health", "justice", "affairs", "energy", "lord", "lady", "sir",
-        "dame", "emir", "crown", "former", "acting", "senior", "top", "u.s", "us", "eu", "un", "nato", "white",
-        "founder", "professor", "prof", "speaker", "majority", "minority", "whip", "spokesperson", "envoy", "special",
-        "counsel", "premier", "human", "rights", "relations", "intelligence", "military", "staff", "air", "force",
-        "economic", "development", "european", "archbishop", "bishop", "cardinal", "rabbi", "imam", "patriarch",
-        "metropolitan", "father", "saint", "major", "sergeant", "corporal", "private", "lieutenant", "brigadier",
-        "field", "gov", "rev", "chief-of-staff", "mp", "mep", "congressman", "congresswoman", "assemblyman",
-        "councilman", "councillor", "alderman", "ceo", "cfo", "coo", "cto", "chairperson", "president-elect",
-        "ex-president", "then-president", "analyst", "economist",
+        "dame", "emir", "crown", "former", "acting", "senior", "top", "u.s", "us", "uk", "u.k", "eu", "un", "u.n",
+        "nato", "white", "founder", "professor", "prof", "speaker", "majority", "minority", "whip", "spokesperson",
+        "envoy", "special", "counsel", "premier", "human", "rights", "relations", "intelligence", "military", "staff",
+        "air", "force", "economic", "development", "european", "archbishop", "bishop", "cardinal", "rabbi", "imam",
+        "patriarch", "metropolitan", "father", "saint", "major", "sergeant", "corporal", "private", "lieutenant",
+        "brigadier", "field", "gov", "rev", "chief-of-staff", "mp", "mep", "congressman", "congresswoman",
+        "assemblyman", "councilman", "councillor", "alderman", "ceo", "cfo", "coo", "cto", "chairperson",
+        "president-elect", "ex-president", "then-president", "analyst", "economist",
     ])
 });
 /// Lowercase particles inside names ("Osama bin Laden", "Ursula von der Leyen").
@@ -1234,9 +1234,13 @@ fn is_group_plural(w: &str) -> bool {
     )
 }
 
+/// Title words that name a state or a union of states ("US Secretary of State"), not a rank.
+fn is_state_word(w: &str) -> bool {
+    matches!(w, "u.s" | "us" | "uk" | "u.k" | "eu" | "un" | "u.n" | "nato")
+}
+
 fn is_person_title(w: &str, know: &SpeakerKnowledge) -> bool {
-    (is_in(&TITLES, w)
-        && !matches!(w, "white" | "u.s" | "us" | "eu" | "un" | "nato" | "national" | "security" | "foreign" | "state"))
+    (is_in(&TITLES, w) && !is_state_word(w) && !matches!(w, "white" | "national" | "security" | "foreign" | "state"))
         || is_in(&PERSON_ROLES, w)
         || know.roles.iter().any(|r| r == w)
 }
@@ -1944,7 +1948,8 @@ static SPOKES: LazyLock<WordSet> = LazyLock::new(|| {
 /// The organisation a spokesperson phrase names: "Nvidia spokesperson", "a spokesperson for
 /// the Kremlin", "Kremlin spokesman".
 fn spoken_for(phrase: &str) -> Option<String> {
-    let bare = |w: &str| w.trim_end_matches("'s").trim_end_matches("’s").to_lowercase();
+    // ("U.S." is the title word "u.s", as "US" is "us".)
+    let bare = |w: &str| w.trim_end_matches("'s").trim_end_matches("’s").trim_end_matches('.').to_lowercase();
     let caps: Vec<&str> = phrase
         .split_whitespace()
         .filter(|w| w.starts_with(char::is_uppercase) && !is_in(&DETERMINERS, &w.to_lowercase()))
@@ -3618,6 +3623,25 @@ mod tests {
                 ("Anna Berg".to_owned(), "Mayor Anna Berg"),
                 ("Lena Hart".to_owned(), "Lena Hart, an engineer"),
                 ("company".to_owned(), "The company"),
+            ]
+        );
+    }
+
+    #[test]
+    fn an_official_of_a_state_is_unnamed_however_the_state_is_spelt() {
+        let t = "A US official said the talks would resume.\n\
+                 A U.S. official said the extension was meant to support the talks.\n\
+                 A UK official said the sanctions would stay.\n\
+                 An Nvidia spokesperson said the company would comply.";
+        let got = speakers_and_mentions(t);
+        assert_eq!(
+            got,
+            [
+                ("US official".to_owned(), "A US official"),
+                // Before, "U.S." and "UK" were organisations that spoke through the official.
+                ("U.S. official".to_owned(), "A U.S. official"),
+                ("UK official".to_owned(), "A UK official"),
+                ("Nvidia".to_owned(), "An Nvidia spokesperson"),
             ]
         );
     }
