@@ -154,7 +154,7 @@ const CUE_PHRASES: &[&str] = &[
     "promising", "vowing", "warning that", "telling", "offered to", "offers to", "pressed for", "presses for",
     "shouted", "shouts", "estimates", "referred to", "refers to", "spoke of", "speaks of", "tweeted", "tweets",
     "conceded", "concedes", "assured", "assures", "countered", "contended", "contends", "testified", "lamented",
-    "laments", "retorted", "quipped", "boasted",
+    "laments", "retorted", "quipped", "boasted", "read", "reads",
 ];
 
 /// Longer words are not the first word of a cue.
@@ -386,8 +386,8 @@ static GROUP_ROLES: LazyLock<WordSet> = LazyLock::new(|| {
     WordSet::from_iter([
         "ministry", "company", "firm", "government", "kremlin", "agency", "military", "army", "police", "authorities",
         "department", "office", "embassy", "court", "party", "group", "organization", "organisation", "bank",
-        "council", "commission", "committee", "administration", "union", "alliance", "campaign", "statement", "report",
-        "study", "survey", "movement", "coalition", "service", "network", "institute", "center", "centre",
+        "council", "commission", "committee", "administration", "union", "alliance", "campaign", "statement", "letter",
+        "report", "study", "survey", "movement", "coalition", "service", "network", "institute", "center", "centre",
         "foundation", "fund", "board", "parliament", "cabinet", "presidency", "regime", "country", "state", "city",
         "region", "startup", "airline", "manufacturer", "maker", "developer", "operator", "outlet", "newspaper",
         "channel", "broadcaster", "mission", "delegation", "team", "club", "league", "federation", "association",
@@ -1333,7 +1333,7 @@ static PUBLICATIONS: LazyLock<WordSet> = LazyLock::new(|| {
     WordSet::from_iter([
         "report", "study", "survey", "analysis", "paper", "researchers", "investigation", "inquiry", "probe", "audit",
         "poll", "findings", "data", "statement", "communique", "communiqué", "figures", "estimates", "release",
-        "bulletin", "assessment", "documents",
+        "bulletin", "assessment", "documents", "letter",
     ])
 });
 
@@ -2246,6 +2246,33 @@ fn claim_in(
         {
             continue;
         }
+        // "He read the report" is reading; a text that "read" what a quotation says speaks:
+        // "“...,” the statement read.", "The letter reads: “...”" (but not a sign or a banner).
+        if matches!(word, "read" | "reads") {
+            let text = st[..m.start].split_whitespace().next_back().is_some_and(|w| {
+                matches!(
+                    &*lowercase(w),
+                    "statement"
+                        | "letter"
+                        | "message"
+                        | "post"
+                        | "note"
+                        | "text"
+                        | "communique"
+                        | "communiqué"
+                        | "release"
+                        | "tweet"
+                        | "document"
+                        | "memo"
+                        | "notice"
+                        | "declaration"
+                        | "resolution"
+                )
+            });
+            if !(text && st[m.end..].trim_start().starts_with(['.', ',', ';', ':']) && !s.quotes.is_empty()) {
+                continue;
+            }
+        }
         // "The video shows a man ...": showing is no statement, except in "As the latest
         // report from the Kiel Institute shows, ..." ("shows that" is a cue of its own).
         if matches!(word, "shows" | "showed") && !(st.starts_with("As ") && st[m.end..].starts_with(',')) {
@@ -2602,6 +2629,22 @@ fn subject_before(sent: &Sent<'_>, base: usize, to: usize, text: &str, know: &Sp
                 xm.span.start = first.span.start;
             }
             return Some(xm);
+        }
+        // "The letter, signed by 40 lawmakers, said": its writers speak through it.
+        if let [verb, by, rest @ ..] = &xt[..]
+            && by.lower() == "by"
+            && matches!(
+                &*verb.lower(),
+                "signed" | "co-signed" | "written" | "sent" | "authored" | "drafted" | "penned" | "issued"
+            )
+            && let Some(mut author) = np_before(rest, text, 0, know)
+            // (Only an article or a number may come before it: "by 40 lawmakers".)
+            && rest.iter().take_while(|t| t.span.start < author.span.start).all(|t| {
+                is_in(&DETERMINERS, &t.lower()) || t.text.chars().all(|c| c.is_ascii_digit() || c == ',')
+            })
+        {
+            author.span.start = author.span.start.min(rest.first().map_or(author.span.start, |t| t.span.start));
+            return Some(author);
         }
         // "China, however, stressed": a discourse word, not an appositive.
         let discourse =
@@ -3660,6 +3703,46 @@ mod tests {
                 ("UNHCR".to_owned(), "agency UNHCR"),
                 // "The statement" alone is the organisation that spoke last.
                 ("UNHCR".to_owned(), "the statement"),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_text_that_reads_a_quotation_speaks() {
+        let t = "The Foreign Ministry condemned the strike on Monday.\n\
+                 “We will not accept further excuses,” the statement read.\n\
+                 The sign at the gate reads: “No entry without a permit.”\n\
+                 The letter reads: “We ask for nothing but the truth.”\n\
+                 He read the report twice before the meeting, aides said.";
+        let got: Vec<(String, String)> = claims(t).into_iter().map(|(_, m, c, _)| (m, c)).collect();
+        assert_eq!(
+            got,
+            [
+                ("The Foreign Ministry".to_owned(), "Foreign Ministry".to_owned()),
+                // Before, "read" was no cue and the quotation went to whoever spoke last.
+                ("the statement".to_owned(), "Foreign Ministry".to_owned()),
+                // A sign is no speaker.
+                ("The letter".to_owned(), "Foreign Ministry".to_owned()),
+                // Reading is not speaking: the aides are the speakers.
+                ("aides".to_owned(), "aides".to_owned()),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_letter_signed_by_people_is_theirs() {
+        let t = "The letter, signed by 40 lawmakers, said the backlog had left veterans waiting.\n\
+                 The statement, issued by the Foreign Ministry, said the talks would resume.\n\
+                 Greenpeace, backed by the unions, said the strike would go on.";
+        let got = speakers_and_mentions(t);
+        assert_eq!(
+            got,
+            [
+                // Before, the speaker was "letter" and "statement".
+                ("lawmakers".to_owned(), "40 lawmakers"),
+                ("Foreign Ministry".to_owned(), "the Foreign Ministry"),
+                // Support is not authorship.
+                ("Greenpeace".to_owned(), "Greenpeace, backed by the unions"),
             ]
         );
     }
