@@ -833,6 +833,10 @@ fn np_before(toks: &[Tok<'_>], text: &str, base: usize, know: &SpeakerKnowledge)
         let l = last.lower();
         // A short time word after a capitalised one is part of a name: "Zhang Jun".
         let in_name = l.len() <= 3 && end >= 2 && toks[end - 2].is_cap() && last.is_cap();
+        // A name alone before the cue is no date or modal: "May added that ...".
+        if toks.len() == 1 && calendar_name(toks, 0) {
+            break;
+        }
         if is_in(&FILLER, &l)
             || (is_in(&TIME_WORDS, &l) && !in_name)
             || (l.chars().all(|c| c.is_ascii_digit()) && end >= 2)
@@ -972,7 +976,8 @@ fn np_before(toks: &[Tok<'_>], text: &str, base: usize, know: &SpeakerKnowledge)
             && head.is_cap()
             && is_in(&GROUP_ROLES, &head.bare()))
             || place_of_institution;
-        if t.is_punct() || (is_in(&STOP, &l) && !name_joiner) || is_in(&TIME_WORDS, &l) && t.is_cap() {
+        let date = is_in(&TIME_WORDS, &l) && t.is_cap() && !calendar_name(toks, from - 1);
+        if t.is_punct() || (is_in(&STOP, &l) && !name_joiner && !calendar_name(toks, from - 1)) || date {
             // "of"/"for" join a role to a name: "Secretary of State", "chief of staff".
             break;
         }
@@ -1152,6 +1157,24 @@ fn np_before(toks: &[Tok<'_>], text: &str, base: usize, know: &SpeakerKnowledge)
     Some(mention(from, kind, indefinite))
 }
 
+/// Whether `toks[i]`, a word of the calendar, is a name here: "Jan Egeland", "Theresa May",
+/// "Zhang Jun". It is one when a capitalised word stands beside it (or it stands alone), and
+/// no abbreviation's stop, number or preposition makes it a date ("Jan. 26", "May 5", "in May
+/// Sweden").
+fn calendar_name(toks: &[Tok<'_>], i: usize) -> bool {
+    let Some(t) = toks.get(i) else { return false };
+    let prev = i.checked_sub(1).and_then(|j| toks.get(j));
+    let next = toks.get(i + 1);
+    let digit = |n: &Tok<'_>| n.text.starts_with(|c: char| c.is_ascii_digit());
+    let name_word = |n: &Tok<'_>| n.is_cap() && classes(&n.bare()) & (TIME_WORD | STOP_WORD | DETERMINER) == 0;
+    t.is_cap()
+        && !t.text.ends_with('.')
+        && matches!(&*t.bare(), "jan" | "may" | "jun" | "sun" | "august")
+        && !prev.is_some_and(|p| is_in(&PREPOSITIONS, &p.lower()) || digit(p))
+        && !next.is_some_and(digit)
+        && (prev.is_some_and(name_word) || next.is_some_and(name_word) || toks.len() == 1)
+}
+
 fn is_role(w: &str, know: &SpeakerKnowledge) -> bool {
     classes(w) & (PERSON_ROLE | GROUP_ROLE) != 0
         || know.roles.iter().any(|r| r == w)
@@ -1281,7 +1304,8 @@ fn np_after(toks: &[Tok<'_>], text: &str, base: usize, know: &SpeakerKnowledge) 
             && toks[end - 1].is_cap()
             && is_in(&GROUP_ROLES, &toks[end - 1].bare())
             && toks.get(end + 1).is_some_and(|n| n.is_cap());
-        if t.is_punct() || (end > 0 && !place_of_institution && (is_in(&STOP, &l) || is_in(&TIME_WORDS, &l))) {
+        let date_or_stop = (is_in(&STOP, &l) || is_in(&TIME_WORDS, &l)) && !calendar_name(toks, end);
+        if t.is_punct() || (end > 0 && !place_of_institution && date_or_stop) {
             break;
         }
         end += 1;
@@ -1303,7 +1327,8 @@ fn np_after(toks: &[Tok<'_>], text: &str, base: usize, know: &SpeakerKnowledge) 
         }
         end -= 1;
     }
-    if end == 0 {
+    // "Posted Sun 3 Oct": a date, read as a whole ("Sun" alone could be a name).
+    if end == 0 || is_in(&TIME_WORDS, &toks[0].lower()) && !calendar_name(toks, 0) {
         return None;
     }
     let found = np_before(&toks[..end], text, base, know)?;
@@ -1401,6 +1426,9 @@ fn person_name_tail(phrase: &[Tok<'_>]) -> String {
         .take_while(|(k, t)| {
             if !t.is_cap() {
                 return is_in(&PARTICLES, &t.lower());
+            }
+            if calendar_name(phrase, phrase.len() - 1 - k) {
+                return true;
             }
             let b = t.bare();
             let c = classes(&b);
@@ -1559,9 +1587,15 @@ impl Registry {
             if !(2..=4).contains(&n_words) {
                 continue;
             }
+            // (Unless the word is a name here: "Jan Egeland", not "in May Sweden".)
+            let calendar = |word: &str| {
+                let context: Vec<Tok<'_>> =
+                    sent.last_before(base + start, 1).iter().chain(toks.iter()).copied().collect();
+                context.iter().enumerate().any(|(i, t)| t.text == word && calendar_name(&context, i))
+            };
             if name.split_whitespace().any(|w| {
-                let w = lowercase(w);
-                is_in(&TIME_WORDS, &w) || is_in(&STOP, &w)
+                let l = lowercase(w);
+                (is_in(&TIME_WORDS, &l) || is_in(&STOP, &l)) && !calendar(w)
             }) {
                 continue;
             }
@@ -2843,6 +2877,7 @@ fn resolve(m: &Mention, reg: &mut Registry, ctx: &mut Context, know: &SpeakerKno
                     .or(last.filter(any_role))
                     .or_else(|| later.clone().find(with_role))
                     .or_else(|| later.clone().find(any_role))
+                    .or_else(|| earlier.clone().rfind(any_role))
             };
             // (An unnamed spokesperson of a named organisation returned it above.)
             found.map_or_else(|| strip_article(&m.name).to_owned(), |p| p.name.clone())
@@ -3725,6 +3760,49 @@ mod tests {
                 ("The letter".to_owned(), "Foreign Ministry".to_owned()),
                 // Reading is not speaking: the aides are the speakers.
                 ("aides".to_owned(), "aides".to_owned()),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_general_role_with_nobody_else_is_who_was_named_before() {
+        let t = "Archbishop Jan Novak blesses a shelter in Lviv in January.\n\
+                 The war has deepened the crisis, the country's outspoken prelate told reporters.\n\
+                 The mayor said the shelters were full.";
+        let got = speakers_and_mentions(t);
+        assert_eq!(
+            got,
+            [
+                // Before, the speaker was "country's outspoken prelate".
+                ("Jan Novak".to_owned(), "the country's outspoken prelate"),
+                // A role of a kind of its own is still only someone named with it.
+                ("mayor".to_owned(), "The mayor"),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_name_may_hold_a_word_of_the_calendar() {
+        let t = "Former British Prime Minister Theresa May said the deal was dead.\n\
+                 Jan Egeland, head of the Norwegian Refugee Council, said aid was blocked.\n\
+                 Egeland added that the crossings had to reopen.\n\
+                 May added that she would vote against it.\n\
+                 Chinese envoy Zhang Jun said the council must act.\n\
+                 On Jan. 26, the ministry said the talks would resume.\n\
+                 In May Sweden said it would join.\n\
+                 Posted Sun 3 Oct 2021 at 7:54pm.";
+        let got = speakers_and_mentions(t);
+        assert_eq!(
+            got,
+            [
+                ("Theresa May".to_owned(), "Former British Prime Minister Theresa May"),
+                ("Jan Egeland".to_owned(), "Jan Egeland, head of the Norwegian Refugee Council"),
+                ("Jan Egeland".to_owned(), "Egeland"),
+                ("Theresa May".to_owned(), "May"),
+                ("Zhang Jun".to_owned(), "Chinese envoy Zhang Jun"),
+                ("ministry".to_owned(), "the ministry"),
+                ("Sweden".to_owned(), "Sweden"),
+                // A date after a cue is no speaker.
             ]
         );
     }
