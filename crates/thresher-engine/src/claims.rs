@@ -1177,6 +1177,8 @@ fn calendar_name(toks: &[Tok<'_>], i: usize) -> bool {
 
 fn is_role(w: &str, know: &SpeakerKnowledge) -> bool {
     classes(w) & (PERSON_ROLE | GROUP_ROLE) != 0
+        // "the 45-year-old": someone known by age.
+        || w.strip_suffix("-year-old").is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
         || know.roles.iter().any(|r| r == w)
         || w.strip_suffix('s').is_some_and(|s| is_in(&PERSON_ROLES, s))
         || is_group_plural(w)
@@ -2645,7 +2647,11 @@ fn subject_before(sent: &Sent<'_>, base: usize, to: usize, text: &str, know: &Sp
         let cut = body.rfind(',')?;
         let (p, x) = (&body[..cut], &body[cut + 1..]);
         let xt = sent.between(base + cut + 1, base + body.len());
-        let pt = sent.between(base, base + cut);
+        // "Tran Thi Mai, 45, a rice farmer,": the age is set off too.
+        let age = p.rsplit_once(',').filter(|(_, a)| {
+            a.trim().len() <= 3 && !a.trim().is_empty() && a.trim().bytes().all(|b| b.is_ascii_digit())
+        });
+        let pt = sent.between(base, base + age.map_or(cut, |(name, _)| name.len()));
         let xm = np_before(&xt, text, 0, know);
         // The appositive must be the whole segment to be the subject.
         if let Some(xm) = xm.filter(|m| {
@@ -2858,6 +2864,19 @@ fn resolve(m: &Mention, reg: &mut Registry, ctx: &mut Context, know: &SpeakerKno
                     is_in(&SPOKES, r) && (*r == m.head || m.head.starts_with("spokes") && r.starts_with("spokes"))
                 })
             };
+            // "Defence Minister Rustem Umerov's spokeswoman" speaks for a person named with a
+            // title, who is the speaker: not a spokeswoman of someone else named later.
+            let words: Vec<&str> = m.name.split_whitespace().collect();
+            if is_in(&SPOKES, &m.head)
+                && let Some(owner) = words.iter().position(|w| w.ends_with("'s") || w.ends_with("’s"))
+                && let Some(title) = words[..owner].iter().rposition(|w| is_person_title(&lowercase(w), know))
+                && title < owner
+                && words[title + 1..=owner].iter().all(|w| w.starts_with(char::is_uppercase))
+            {
+                let name = words[title + 1..=owner].join(" ");
+                let name = name.trim_end_matches("'s").trim_end_matches("’s");
+                return reg.person_by_surname(name).map_or_else(|| name.to_owned(), |p| p.name.clone());
+            }
             let found = if let Some(org) = org {
                 let Some(p) = earlier.clone().rfind(speaks).or_else(|| later.clone().find(speaks)) else {
                     return reg.group(&org, m.span.start);
@@ -3803,6 +3822,26 @@ mod tests {
                 ("ministry".to_owned(), "the ministry"),
                 ("Sweden".to_owned(), "Sweden"),
                 // A date after a cue is no speaker.
+            ]
+        );
+    }
+
+    #[test]
+    fn a_spokeswoman_of_a_person_speaks_for_that_person() {
+        let t = "Defence Minister Rustem Umerov's spokeswoman said the meeting would take place on Friday.\n\
+                 Maria Zakharova, the Russian Foreign Ministry's spokeswoman, said the sanctions were illegal.\n\
+                 Tran Thi Mai, 45, a rice farmer, said the floods had destroyed her crop.\n\
+                 The 45-year-old said she had lost everything.";
+        let got = speakers_and_mentions(t);
+        assert_eq!(
+            got,
+            [
+                // Before, Zakharova, a spokeswoman named after it.
+                ("Rustem Umerov".to_owned(), "Defence Minister Rustem Umerov's spokeswoman"),
+                ("Maria Zakharova".to_owned(), "Maria Zakharova, the Russian Foreign Ministry's spokeswoman"),
+                // Before, an age set off by commas, or a person known by it, made no claim.
+                ("Tran Thi Mai".to_owned(), "Tran Thi Mai, 45, a rice farmer"),
+                ("Tran Thi Mai".to_owned(), "The 45-year-old"),
             ]
         );
     }
