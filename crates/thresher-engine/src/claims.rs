@@ -2314,6 +2314,14 @@ fn claim_in(
         if matches!(word, "shows" | "showed") && !(st.starts_with("As ") && st[m.end..].starts_with(',')) {
             continue;
         }
+        // "because it promises computing speeds far faster": a thing that promises something
+        // holds it out; someone promises to do it, or that it will be.
+        if matches!(word, "promises" | "promised")
+            && st[..m.start].split_whitespace().next_back().is_some_and(|w| w.eq_ignore_ascii_case("it"))
+            && !matches!(st[m.end..].split_whitespace().next(), Some("to" | "that"))
+        {
+            continue;
+        }
         // "he posted a video showing ...": posting pictures is no statement ("posted on X
         // that ..." is).
         if word == "posted"
@@ -2623,12 +2631,18 @@ fn subject_before(sent: &Sent<'_>, base: usize, to: usize, text: &str, know: &Sp
         && let Some(open) = trimmed[..close].rfind('(')
         && open > 0
     {
+        // (A link's note for screen readers may follow the ticker: "Google (GOOGL.O), opens
+        // new tab on Monday said".)
         let tail = &trimmed[close + 1..];
+        let noted = [", opens new tab", ", opens in new tab", ", opens in a new tab", ", opens in a new window"]
+            .iter()
+            .find_map(|note| tail.strip_prefix(note));
+        let tail = noted.unwrap_or(tail);
         let timely = |w: &str| {
             let l = lowercase(w.trim_end_matches(','));
             is_in(&TIME_WORDS, &l) || is_in(&FILLER, &l) || matches!(&*l, "on" | "in" | "at")
         };
-        if !tail.trim().is_empty() && tail.split_whitespace().all(timely) {
+        if (noted.is_some() || !tail.trim().is_empty()) && tail.split_whitespace().all(timely) {
             return subject_before(sent, base, base + open, text, know);
         }
     }
@@ -3844,6 +3858,21 @@ mod tests {
                 ("Tran Thi Mai".to_owned(), "The 45-year-old"),
             ]
         );
+    }
+
+    #[test]
+    fn a_link_note_after_a_ticker_keeps_the_subject() {
+        let t = "Google (GOOGL.O), opens new tab on Monday said that it had overcome a key challenge.\n\
+                 Nvidia (NVDA.O), opens in a new window said it would comply.";
+        let got = speakers_and_mentions(t);
+        // Before, neither sentence made a claim.
+        assert_eq!(got, [("Google".to_owned(), "Google"), ("Nvidia".to_owned(), "Nvidia")]);
+        // Whatever "it" stands for, it does not promise speed as someone promises help.
+        let t = "Google said it had a new chip.\n\
+                 Google is chasing quantum computing because it promises speeds far faster than today's.\n\
+                 It promised to publish the results.";
+        let got = speakers_and_mentions(t);
+        assert_eq!(got, [("Google".to_owned(), "Google"), ("Google".to_owned(), "It")]);
     }
 
     #[test]
