@@ -154,7 +154,7 @@ const CUE_PHRASES: &[&str] = &[
     "promising", "vowing", "warning that", "telling", "offered to", "offers to", "pressed for", "presses for",
     "shouted", "shouts", "estimates", "referred to", "refers to", "spoke of", "speaks of", "tweeted", "tweets",
     "conceded", "concedes", "assured", "assures", "countered", "contended", "contends", "testified", "lamented",
-    "laments", "retorted", "quipped", "boasted", "read", "reads",
+    "laments", "retorted", "quipped", "boasted", "read", "reads", "went on to say", "goes on to say",
 ];
 
 /// Longer words are not the first word of a cue.
@@ -408,7 +408,7 @@ static DISTINCT_ROLES: LazyLock<WordSet> = LazyLock::new(|| {
         "analyst", "expert", "economist", "researcher", "scientist", "professor", "historian", "specialist",
         "strategist", "mayor", "governor", "prosecutor", "judge", "lawyer", "attorney", "pope", "doctor", "physician",
         "witness", "resident", "survivor", "student", "teacher", "farmer", "soldier", "journalist", "correspondent",
-        "editor", "activist", "coach", "owner",
+        "editor", "activist", "coach", "owner", "president", "premier", "chancellor",
     ])
 });
 /// People of a place, who speak as a group: "the authorities in Kyiv", "police in Moscow".
@@ -2903,7 +2903,8 @@ fn resolve(m: &Mention, reg: &mut Registry, ctx: &mut Context, know: &SpeakerKno
                 // A role of a kind of its own ("the analyst", "the mayor", "the pope") is only
                 // someone named with it; a general one ("the leader", "the top diplomat") or one
                 // the tables do not know ("the prelate") may be whoever spoke last.
-                let distinct = is_in(&DISTINCT_ROLES, &m.head);
+                // ("the prime minister" is not the foreign minister who spoke last.)
+                let distinct = is_in(&DISTINCT_ROLES, &m.head) || m.roles.iter().any(|r| r == "prime");
                 let any_role = |_: &&Person| !distinct;
                 last.filter(with_role)
                     .or_else(|| earlier.clone().rfind(with_role))
@@ -3873,6 +3874,27 @@ mod tests {
                  It promised to publish the results.";
         let got = speakers_and_mentions(t);
         assert_eq!(got, [("Google".to_owned(), "Google"), ("Google".to_owned(), "It")]);
+    }
+
+    #[test]
+    fn the_prime_minister_is_not_the_foreign_secretary_who_spoke_last() {
+        let t = "Foreign Secretary David Lammy said Britain would not waver.\n\
+                 He went on to say that the talks would continue in Geneva.\n\
+                 The prime minister told reporters that the economy was recovering.\n\
+                 The minister added that the embassy would stay open.";
+        let got = speakers_and_mentions(t);
+        assert_eq!(
+            got,
+            [
+                ("David Lammy".to_owned(), "Foreign Secretary David Lammy"),
+                // Before, no claim.
+                ("David Lammy".to_owned(), "He"),
+                // Before, David Lammy.
+                ("prime minister".to_owned(), "The prime minister"),
+                // A general role may still be whoever was named with a role like it.
+                ("David Lammy".to_owned(), "The minister"),
+            ]
+        );
     }
 
     #[test]
