@@ -1163,6 +1163,10 @@ fn np_before(toks: &[Tok<'_>], text: &str, base: usize, know: &SpeakerKnowledge)
 /// Sweden").
 fn calendar_name(toks: &[Tok<'_>], i: usize) -> bool {
     let Some(t) = toks.get(i) else { return false };
+    // (Cheap tests first: each such word is capitalised, short, and starts with J, M, S or A.)
+    if !matches!(t.text.as_bytes().first(), Some(b'J' | b'M' | b'S' | b'A')) || t.text.len() > 6 {
+        return false;
+    }
     let prev = i.checked_sub(1).and_then(|j| toks.get(j));
     let next = toks.get(i + 1);
     let digit = |n: &Tok<'_>| n.text.starts_with(|c: char| c.is_ascii_digit());
