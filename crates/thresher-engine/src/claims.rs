@@ -2039,6 +2039,25 @@ const WEAK_CUES: &[&str] =
 
 /// The noun phrase that opens a clause: its subject.
 fn leading_np(toks: &[Tok<'_>], text: &str, know: &SpeakerKnowledge) -> Option<Mention> {
+    // "On Dec. 8, Federal prosecutors in Texas unsealed ...": a date before the subject.
+    let date_word = |t: &Tok<'_>| {
+        is_in(&TIME_WORDS, &t.bare())
+            || t.text.chars().all(|c| c.is_ascii_digit() || c == '.' || c == ',')
+            || matches!(
+                &*t.lower(),
+                "the" | "this" | "last" | "week" | "month" | "year" | "morning" | "evening" | "night"
+            )
+    };
+    let toks = match toks.iter().take(6).position(|t| t.text == ",") {
+        Some(comma)
+            if comma > 1
+                && matches!(&*toks[0].lower(), "on" | "in" | "last" | "late" | "early")
+                && toks[1..comma].iter().all(date_word) =>
+        {
+            &toks[comma + 1..]
+        }
+        _ => toks,
+    };
     let mut end = 0;
     while end < toks.len() && end < 10 {
         let t = toks[end];
@@ -3899,6 +3918,15 @@ mod tests {
                 ("David Lammy".to_owned(), "The minister"),
             ]
         );
+    }
+
+    #[test]
+    fn they_after_a_date_and_a_group_are_that_group() {
+        let t = "On Dec. 8, Federal prosecutors in Texas unsealed documents about a smuggling network.\n\
+                 The ring, they said, had exported chips worth $160 million.";
+        let got = speakers_and_mentions(t);
+        // Before, "they" stood for nobody and made no claim.
+        assert_eq!(got, [("Federal prosecutors".to_owned(), "they")]);
     }
 
     #[test]
