@@ -1176,6 +1176,18 @@ fn tokens(line: &str) -> Vec<String> {
     words(line).map(str::to_lowercase).collect()
 }
 
+/// Whether at least three, and at least half, of the words of four letters or more in `line`
+/// occur in `reference` (lower-cased words, see [`tokens`]).
+fn shares_most_words(line: &str, reference: &[String]) -> bool {
+    let (mut long, mut shared) = (0, 0);
+    for w in words(line).filter(|w| w.chars().count() >= 4) {
+        long += 1;
+        let w = w.to_lowercase();
+        shared += usize::from(reference.contains(&w));
+    }
+    shared >= 3 && shared * 2 >= long
+}
+
 fn words(line: &str) -> impl Iterator<Item = &str> {
     line.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty())
 }
@@ -1332,6 +1344,25 @@ impl Facts {
             }
         }
         let article = article_span(&lines, &texts);
+        // With no headline known, the nearest headline-shaped line of the six above the lede
+        // that shares most of its longer words with it is the headline: "Russia and Ukraine
+        // swap prisoners in UAE-brokered deal" over "Russia and Ukraine exchanged 150 prisoners
+        // ...", between an app button and a player's length that menus and link lists would
+        // take with it.
+        // (The first line is taken for the headline when it is shaped like one, and is one
+        // here only if it shares the lede's words too.)
+        if let Some((a, _)) = article
+            && let Some(lede) = texts.get(a).map(|t| tokens(t))
+            && !lines.iter().take(a).skip(1).any(|f| f.title_like)
+            && !(lines.first().is_some_and(|f| f.title_like)
+                && texts.first().is_some_and(|t| shares_most_words(t, &lede)))
+            && let Some(h) = (a.saturating_sub(6)..a).rev().find(|&j| {
+                lines.get(j).is_some_and(|f| f.headline) && texts.get(j).is_some_and(|t| shares_most_words(t, &lede))
+            })
+            && let Some(f) = lines.get_mut(h)
+        {
+            f.title_like = true;
+        }
         let hits = ctx.patterns.set(Role::Line).map_or_else(Vec::new, |set| {
             set.hits_each(&texts.iter().zip(&lines).map(|(t, l)| (*t, l.plain)).collect::<Vec<_>>())
         });
@@ -1752,6 +1783,19 @@ pub fn register(engine: &mut Engine) {
 mod tests {
     use super::*;
     use crate::segment::Paragraphs;
+
+    #[test]
+    fn a_headline_shares_the_ledes_words_among_buttons() {
+        let t = "Skip to main content\nOpen in app\nRussia and Ukraine swap prisoners in UAE-brokered deal\n\
+                 Listen to this article · 5 min\nSave\nImage source, Getty Images\n\
+                 Image caption, Freed Ukrainian soldiers arrive at the border on Friday\n\
+                 Russia and Ukraine exchanged 150 prisoners each on Friday in a deal brokered by the United Arab Emirates, both sides said.\n\
+                 Ukraine's coordination headquarters said the freed men included soldiers captured at Mariupol.\n";
+        let p = page(t);
+        assert!(p.facts.line(2).title_like);
+        // Nor is a headline-shaped line that shares no words with the lede.
+        assert!(!p.facts.line(3).title_like && !p.facts.line(6).title_like);
+    }
 
     fn page(text: &str) -> Page {
         let paras = Paragraphs::split(text).spans;
