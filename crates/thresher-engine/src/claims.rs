@@ -398,7 +398,7 @@ static GROUP_ROLES: LazyLock<WordSet> = LazyLock::new(|| {
         "insurgents", "demonstrators", "workers", "employees", "executives", "investigation", "inquiry", "probe",
         "analysis", "audit", "poll", "guard", "navy", "coastguard", "authority", "bureau", "directorate",
         "inspectorate", "secretariat", "tribunal", "prosecution", "consulate", "municipality", "assembly",
-        "legislature", "monitor", "observatory",
+        "legislature", "monitor", "observatory", "headquarters",
     ])
 });
 /// Roles that name a kind of person no other role does: "the analyst" is nobody known as a
@@ -3927,6 +3927,21 @@ mod tests {
         let got = speakers_and_mentions(t);
         // Before, "they" stood for nobody and made no claim.
         assert_eq!(got, [("Federal prosecutors".to_owned(), "they")]);
+    }
+
+    #[test]
+    fn a_headquarters_speaks() {
+        let t = "Ukraine's coordination headquarters said the freed men included soldiers captured at Mariupol.\n\
+                 The Southern Command said the strikes hit two depots.";
+        let got = speakers_and_mentions(t);
+        // Before, the headquarters made no claim (a command named in capitals did).
+        assert_eq!(
+            got,
+            [
+                ("Ukraine's coordination headquarters".to_owned(), "Ukraine's coordination headquarters"),
+                ("Southern Command".to_owned(), "The Southern Command"),
+            ]
+        );
     }
 
     #[test]
