@@ -1176,14 +1176,24 @@ fn tokens(line: &str) -> Vec<String> {
     words(line).map(str::to_lowercase).collect()
 }
 
-/// Whether at least three, and at least half, of the words of four letters or more in `line`
-/// occur in `reference` (lower-cased words, see [`tokens`]).
-fn shares_most_words(line: &str, reference: &[String]) -> bool {
+/// The words of four letters or more of `line` (as [`words`] has them).
+fn long_words(line: &str) -> impl Iterator<Item = &str> {
+    words(line).filter(|w| w.len() >= 4 && (w.is_ascii() || w.chars().count() >= 4))
+}
+
+/// Whether at least three, and at least half, of the [`long_words`] of `line` occur in
+/// `reference` (compared without case; ASCII words without lower-casing them).
+fn shares_most_words(line: &str, reference: &[&str]) -> bool {
     let (mut long, mut shared) = (0, 0);
-    for w in words(line).filter(|w| w.chars().count() >= 4) {
+    for w in long_words(line) {
         long += 1;
-        let w = w.to_lowercase();
-        shared += usize::from(reference.contains(&w));
+        let found = if w.is_ascii() {
+            reference.iter().any(|r| r.eq_ignore_ascii_case(w))
+        } else {
+            let lower = w.to_lowercase();
+            reference.iter().any(|r| r.to_lowercase() == lower)
+        };
+        shared += usize::from(found);
     }
     shared >= 3 && shared * 2 >= long
 }
@@ -1352,12 +1362,15 @@ impl Facts {
         // (The first line is taken for the headline when it is shaped like one, and is one
         // here only if it shares the lede's words too.)
         if let Some((a, _)) = article
-            && let Some(lede) = texts.get(a).map(|t| tokens(t))
             && !lines.iter().take(a).skip(1).any(|f| f.title_like)
+            && let Some(lede) = texts.get(a).map(|t| long_words(t).collect::<Vec<_>>())
             && !(lines.first().is_some_and(|f| f.title_like)
                 && texts.first().is_some_and(|t| shares_most_words(t, &lede)))
+            // (A photo's caption with its credit names the lede's people too: "Russian Foreign
+            // Minister Sergei Lavrov Russian Foreign Ministry/TASS".)
             && let Some(h) = (a.saturating_sub(6)..a).rev().find(|&j| {
-                lines.get(j).is_some_and(|f| f.headline) && texts.get(j).is_some_and(|t| shares_most_words(t, &lede))
+                lines.get(j).is_some_and(|f| f.headline)
+                    && texts.get(j).is_some_and(|t| !t.contains(['/', '|', '©']) && shares_most_words(t, &lede))
             })
             && let Some(f) = lines.get_mut(h)
         {
@@ -1795,6 +1808,11 @@ mod tests {
         assert!(p.facts.line(2).title_like);
         // Nor is a headline-shaped line that shares no words with the lede.
         assert!(!p.facts.line(3).title_like && !p.facts.line(6).title_like);
+        // Nor a caption with its credit, which names the lede's people.
+        let t = "Skip to main content\nOpen in app\nSave\n\
+                 Russian Foreign Minister Sergei Lavrov Russian Foreign Ministry/TASS\n\
+                 Russian Foreign Minister Sergei Lavrov said on Tuesday that the talks had stalled over sanctions.\n";
+        assert!(!page(t).facts.line(3).title_like);
     }
 
     fn page(text: &str) -> Page {
