@@ -2936,8 +2936,17 @@ fn resolve(m: &Mention, reg: &mut Registry, ctx: &mut Context, know: &SpeakerKno
                     .or_else(|| later.clone().find(any_role))
                     .or_else(|| earlier.clone().rfind(any_role))
             };
-            // (An unnamed spokesperson of a named organisation returned it above.)
-            found.map_or_else(|| strip_article(&m.name).to_owned(), |p| p.name.clone())
+            // (An unnamed spokesperson of a named organisation returned it above.) A
+            // spokesperson of nobody named speaks for the organisation named last before:
+            // "The European Commission declined to comment, but a spokesperson said ...".
+            if let Some(p) = found {
+                return p.name.clone();
+            }
+            let i = reg.orgs.partition_point(|(at, _)| *at < m.span.start);
+            match i.checked_sub(1).and_then(|i| reg.orgs.get(i)) {
+                Some((_, org)) if is_in(&SPOKES, &m.head) && m.name.split_whitespace().count() == 1 => org.clone(),
+                _ => strip_article(&m.name).to_owned(),
+            }
         }
         Kind::GroupRole => {
             let head = m.head.clone();
@@ -3940,6 +3949,24 @@ mod tests {
             [
                 ("Ukraine's coordination headquarters".to_owned(), "Ukraine's coordination headquarters"),
                 ("Southern Command".to_owned(), "The Southern Command"),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_spokesperson_of_nobody_named_speaks_for_the_organisation_before() {
+        let t = "The European Commission declined to comment, but a spokesperson said the EU \"remains committed\" to the talks.\n\
+                 Kremlin spokesman Dmitry Peskov said the talks would resume.\n\
+                 The spokesman added that no date had been set.";
+        let got = speakers_and_mentions(t);
+        assert_eq!(
+            got,
+            [
+                // Before, the speaker was "spokesperson".
+                ("European Commission".to_owned(), "a spokesperson"),
+                ("Dmitry Peskov".to_owned(), "Kremlin spokesman Dmitry Peskov"),
+                // A spokesman named before is still the one.
+                ("Dmitry Peskov".to_owned(), "The spokesman"),
             ]
         );
     }
