@@ -2796,6 +2796,19 @@ fn relative_subject(sent: &Sent<'_>, base: usize, to: usize, text: &str, know: &
     np_before(&toks[..end], text, 0, know).filter(|m| matches!(m.kind, Kind::Name | Kind::PersonRole | Kind::GroupRole))
 }
 
+/// The person named with a title whose possessive a phrase holds: "Defence Minister Rustem
+/// Umerov's spokeswoman" is Rustem Umerov's.
+fn titled_owner(phrase: &str, know: &SpeakerKnowledge) -> Option<String> {
+    let words: Vec<&str> = phrase.split_whitespace().collect();
+    let owner = words.iter().position(|w| w.ends_with("'s") || w.ends_with("’s"))?;
+    let title = words[..owner].iter().rposition(|w| is_person_title(&lowercase(w), know))?;
+    let name = &words[title + 1..=owner];
+    if !name.iter().all(|w| w.starts_with(char::is_uppercase)) {
+        return None;
+    }
+    Some(name.join(" ").trim_end_matches("'s").trim_end_matches("’s").to_owned())
+}
+
 fn resolve_quiet(m: &Mention, reg: &mut Registry, ctx: &Context, know: &SpeakerKnowledge) -> String {
     let mut scratch = Context {
         last_person: ctx.last_person.clone(),
@@ -2903,16 +2916,10 @@ fn resolve(m: &Mention, reg: &mut Registry, ctx: &mut Context, know: &SpeakerKno
             };
             // "Defence Minister Rustem Umerov's spokeswoman" speaks for a person named with a
             // title, who is the speaker: not a spokeswoman of someone else named later.
-            let words: Vec<&str> = m.name.split_whitespace().collect();
             if is_in(&SPOKES, &m.head)
-                && let Some(owner) = words.iter().position(|w| w.ends_with("'s") || w.ends_with("’s"))
-                && let Some(title) = words[..owner].iter().rposition(|w| is_person_title(&lowercase(w), know))
-                && title < owner
-                && words[title + 1..=owner].iter().all(|w| w.starts_with(char::is_uppercase))
+                && let Some(name) = titled_owner(&m.name, know)
             {
-                let name = words[title + 1..=owner].join(" ");
-                let name = name.trim_end_matches("'s").trim_end_matches("’s");
-                return reg.person_by_surname(name).map_or_else(|| name.to_owned(), |p| p.name.clone());
+                return reg.person_by_surname(&name).map_or(name, |p| p.name.clone());
             }
             let found = if let Some(org) = org {
                 let Some(p) = earlier.clone().rfind(speaks).or_else(|| later.clone().find(speaks)) else {

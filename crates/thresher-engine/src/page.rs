@@ -1191,7 +1191,7 @@ fn shares_most_words(line: &str, reference: &[&str]) -> bool {
             reference.iter().any(|r| r.eq_ignore_ascii_case(w))
         } else {
             let lower = w.to_lowercase();
-            reference.iter().any(|r| r.to_lowercase() == lower)
+            reference.iter().any(|r| r.chars().flat_map(char::to_lowercase).eq(lower.chars()))
         };
         shared += usize::from(found);
     }
