@@ -131,13 +131,15 @@ impl Patterns {
         // On lines, only patterns anchored at the start join the set: a set search runs to the
         // end of the text, while alone such a pattern stops after a few bytes, and unanchored
         // patterns alone keep their literal prefilters and reverse searches from `$`.
-        // Nor do patterns that count far (`.{0,60}`): each count is a state of their own, and
-        // in a set a state of every combination with the other patterns' states, so that the
-        // set's transitions outgrow the cache and most bytes of a line miss it. Alone (and
-        // with their needles) they stay small.
+        // Nor do patterns that count far (`.{0,60}`), on lines or claims: each count is a
+        // state of their own, and in a set a state of every combination with the other
+        // patterns' states, so that the set's transitions outgrow the cache and most bytes of
+        // a line miss it. Alone (and with their needles) they stay small. (The claim rules'
+        // one such pattern, `claims?\b.{0,80}\b(lies|false|...)`, made the claim set's lazy
+        // DFA 5 MB a thread on the seeds and dev articles; without it, 2.5 MB.)
         let seen: Vec<Arc<Pattern>> = seen
             .into_iter()
-            .filter(|p| role != Role::Line || (p.anchored_start && p.count <= SET_COUNT_LIMIT))
+            .filter(|p| p.count <= SET_COUNT_LIMIT && (role != Role::Line || p.anchored_start))
             .collect();
         if seen.is_empty() || self.sets[role.index()].get().is_some() {
             return;
@@ -1130,6 +1132,15 @@ mod tests {
         // So do patterns that count far.
         assert_eq!(counting.slot(Role::Line), None);
         assert_eq!((other.slot(Role::Line), other.slot(Role::Claim), late.slot(Role::Line)), (None, None, None));
+        // A claim set takes unanchored patterns, but not those that count far either.
+        p.gather(Role::Claim);
+        let denied = p.regex_in(Role::Claim, r"(?i)\bdenied\b").unwrap_or_else(|e| panic!("{e}"));
+        let far = p.regex_in(Role::Claim, r"(?i)\bclaims?\b.{0,80}\b(lies|false)\b").unwrap_or_else(|e| panic!("{e}"));
+        let near = p
+            .regex_in(Role::Claim, r"(?i)\binsist\w* (?:[\w']+ ){1,4}(?:was|is) not\b")
+            .unwrap_or_else(|e| panic!("{e}"));
+        p.seal();
+        assert_eq!((denied.slot(Role::Claim), far.slot(Role::Claim), near.slot(Role::Claim)), (Some(0), None, Some(1)));
         let set = p.set(Role::Line).unwrap_or_else(|| panic!("sealed"));
         for text in ["Photo: AP", "“Donate” now", "nothing"] {
             let hits = set.hits(text, plain(text)).unwrap_or_else(|| panic!("plain"));
